@@ -1,0 +1,1 @@
+"""The aggregator daemon: gRPC API for clients and operators, HTTP status side server."""

@@ -1,0 +1,139 @@
+"""Composition root of the aggregator: builds every long-lived object and runs them.
+
+Nothing else in the package constructs servers, stores or clients. :class:`AggregatorApp` opens
+the store, serves both gRPC services with health checking and reflection on one port, runs the
+HTTP side server, and stops in order: readiness down, stop accepting RPCs, let calls in flight
+finish within the grace period, close the store.
+
+Usage::
+
+    app = AggregatorApp(load_aggregator_config(path))
+    await app.run(stop_event)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry
+
+from ap_avs._proto import avs_pb2, node_pb2
+from ap_avs.aggregator.api import AggregatorApi
+from ap_avs.aggregator.http import HttpServer, Readiness, build_app
+from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics
+from ap_avs.aggregator.node_api import NodeApi
+from ap_avs.aggregator.services import service_handler
+from ap_avs.config import AggregatorConfig
+from ap_avs.errors import ConfigError
+from ap_avs.store import KV, LmdbKV
+from ap_avs.version import __version__
+
+logger = logging.getLogger(__name__)
+
+AGGREGATOR_SERVICE = avs_pb2.DESCRIPTOR.services_by_name["Aggregator"]
+NODE_SERVICE = node_pb2.DESCRIPTOR.services_by_name["Node"]
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+class AggregatorApp:
+    """The aggregator daemon. ``run`` serves until ``stop`` is set."""
+
+    def __init__(self, config: AggregatorConfig) -> None:
+        self.config = config
+        self.readiness = Readiness()
+        self.registry = CollectorRegistry()
+        self.metrics = RpcMetrics(self.registry)
+        self.rpc_port: int | None = None
+        self.http_port: int | None = None
+        self._started = asyncio.Event()
+
+    async def wait_serving(self) -> None:
+        """Return once both servers accept connections."""
+        await self._started.wait()
+
+    def _build_grpc(self) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+        server = grpc.aio.server(
+            interceptors=[ErrorInterceptor(self.metrics)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        server.add_generic_rpc_handlers(
+            (
+                service_handler(AGGREGATOR_SERVICE, AggregatorApi()),
+                service_handler(NODE_SERVICE, NodeApi()),
+            )
+        )
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (
+                AGGREGATOR_SERVICE.full_name,
+                NODE_SERVICE.full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+        host, port = self.config.rpc_host_port
+        try:
+            bound = server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            bound = 0
+        if bound == 0:
+            raise ConfigError(
+                f"config key 'rpc_bind_address': cannot listen on {host}:{port} (port in use?)"
+            )
+        self.rpc_port = bound
+        return server, health_servicer
+
+    def _open_store(self) -> KV:
+        path = Path(self.config.db_path)
+        path.mkdir(parents=True, exist_ok=True)
+        return LmdbKV(path)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until ``stop`` is set, then shut down gracefully.
+
+        Raises:
+            ConfigError: a listen address cannot be bound.
+            StoreError: the store cannot be opened.
+        """
+        store = self._open_store()
+        try:
+            server, health_servicer = self._build_grpc()
+            http: HttpServer | None = None
+            if (http_addr := self.config.http_host_port) is not None:
+                http = HttpServer(build_app(self.readiness, self.registry), *http_addr)
+                self.http_port = http.port
+            async with asyncio.TaskGroup() as tasks:
+                await server.start()
+                if http is not None:
+                    tasks.create_task(http.serve(), name="http")
+                for service in (AGGREGATOR_SERVICE.full_name, NODE_SERVICE.full_name, ""):
+                    await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+                self.readiness.ready = True
+                self._started.set()
+                logger.info(
+                    "aggregator %s serving gRPC on port %s, HTTP on port %s",
+                    __version__,
+                    self.rpc_port,
+                    self.http_port,
+                )
+                await stop.wait()
+                logger.info("stopping: finishing calls in flight")
+                self.readiness.ready = False
+                await health_servicer.enter_graceful_shutdown()
+                await server.stop(self.config.grace_period_seconds)
+                if http is not None:
+                    http.stop()
+        finally:
+            await store.close()
+            logger.info("aggregator stopped")

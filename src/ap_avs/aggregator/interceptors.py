@@ -1,0 +1,140 @@
+"""Server interceptors: the one place where ap-avs errors become gRPC statuses.
+
+:class:`ErrorInterceptor` wraps every handler of the server. An :class:`ap_avs.errors.ApAvsError`
+becomes the status its class stands for (table :data:`STATUS_OF`) with its message. Any other
+exception is a bug: it is logged with a short id, and the client sees ``INTERNAL`` with that id
+and nothing else. It also records per-method request counts and latencies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from ap_avs import errors
+
+logger = logging.getLogger(__name__)
+
+STATUS_OF: tuple[tuple[type[errors.ApAvsError], grpc.StatusCode], ...] = (
+    (errors.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (errors.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.NotFound, grpc.StatusCode.NOT_FOUND),
+    (errors.AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.QuotaExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
+    (errors.Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (errors.StoreFullError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (errors.CorruptDataError, grpc.StatusCode.DATA_LOSS),
+    (errors.StoreError, grpc.StatusCode.UNAVAILABLE),
+)
+"""Most specific class first: the first entry the error is an instance of wins."""
+
+
+def status_of(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """Decide the status and message the client sees for ``exc`` (pure; logs nothing)."""
+    if isinstance(exc, errors.ApAvsError) and not isinstance(exc, errors.InternalError):
+        for cls, code in STATUS_OF:
+            if isinstance(exc, cls):
+                return code, exc.message
+    return grpc.StatusCode.INTERNAL, "internal error"
+
+
+class RpcMetrics:
+    """Prometheus series for RPCs, registered in the server's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "ap_avs_grpc_requests",
+            "gRPC requests handled, by method and status code",
+            ("method", "code"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "ap_avs_grpc_request_seconds",
+            "gRPC handler latency in seconds, by method",
+            ("method",),
+            registry=registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+        )
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Maps exceptions to statuses and measures every RPC."""
+
+    def __init__(self, metrics: RpcMetrics) -> None:
+        self._metrics = metrics
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method: str = handler_call_details.method
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    async def _fail(self, context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+        code, message = status_of(exc)
+        if code is grpc.StatusCode.INTERNAL:
+            incident = uuid.uuid4().hex[:12]
+            logger.error("unexpected error in %s [%s]", method, incident, exc_info=exc)
+            message = f"internal error (id {incident})"
+        self._metrics.requests.labels(method, code.name).inc()
+        await context.abort(code, message)
+
+    def _wrap_unary(
+        self, method: str, behaviour: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+    ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            try:
+                response = await behaviour(request, context)
+            except (grpc.aio.AbortError, grpc.aio.BaseError):
+                raise
+            except Exception as exc:
+                await self._fail(context, method, exc)
+                raise AssertionError("unreachable: abort raises") from exc
+            finally:
+                self._metrics.latency.labels(method).observe(time.perf_counter() - started)
+            self._metrics.requests.labels(method, "OK").inc()
+            return response
+
+        return handle
+
+    def _wrap_stream(
+        self, method: str, behaviour: Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]
+    ) -> Callable[[Any, grpc.aio.ServicerContext], AsyncIterator[Any]]:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async for item in behaviour(request, context):
+                    yield item
+            except (grpc.aio.AbortError, grpc.aio.BaseError):
+                raise
+            except Exception as exc:
+                await self._fail(context, method, exc)
+            else:
+                self._metrics.requests.labels(method, "OK").inc()
+
+        return handle

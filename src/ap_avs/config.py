@@ -1,0 +1,352 @@
+"""Configuration of both daemons: YAML files with upstream's keys, loaded into typed settings.
+
+Loading is pure data work: it reads a file and the environment and validates, and never connects
+to anything. Every problem raises :class:`ap_avs.errors.ConfigError` naming the key.
+
+Environment variables override the file: ``AP_AVS_<KEY>``, nested keys joined by ``__``
+(``AP_AVS_SMART_WALLET__BUNDLER_URL``).
+
+Usage::
+
+    cfg = load_aggregator_config(Path("config/aggregator.yaml"))
+    host, port = cfg.rpc_host_port
+    print(cfg.smart_wallet.factory_address)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from ap_avs.errors import ConfigError
+
+ENV_PREFIX = "AP_AVS_"
+DEFAULT_FACTORY = "0xB99BC2E399e06CddCF5E725c0ea341E8f0322834"
+DEFAULT_ENTRYPOINT = "0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789"
+DEFAULT_PAYMASTER = "0xf023eA291F5bEDA4Bf59BbDC9004F1d18be19D6f"
+MAX_WALLETS_PER_OWNER_CAP = 2000
+
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_PRIVATE_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+def _check_address(value: str) -> str:
+    if not _ADDRESS.match(value):
+        raise ValueError("must be a 0x-prefixed 20-byte hex address")
+    return value
+
+
+def _check_optional_address(value: str) -> str:
+    return _check_address(value) if value else value
+
+
+def _check_private_key(value: SecretStr | None) -> SecretStr | None:
+    if (
+        value is not None
+        and value.get_secret_value()
+        and not _PRIVATE_KEY.match(value.get_secret_value())
+    ):
+        raise ValueError("must be a 32-byte hex private key")
+    return value
+
+
+def _check_host_port(value: str) -> str:
+    if value == "":
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:2206")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_check_address)]
+OptionalAddress = Annotated[str, AfterValidator(_check_optional_address)]
+PrivateKey = Annotated[SecretStr | None, AfterValidator(_check_private_key)]
+HostPort = Annotated[str, AfterValidator(_check_host_port)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmartWalletConfig(_Section):
+    """The chain where users' smart wallets live, and the ERC-4337 parts on it."""
+
+    eth_rpc_url: str = ""
+    eth_ws_url: str = ""
+    bundler_url: str = ""
+    factory_address: Address = DEFAULT_FACTORY
+    entrypoint_address: Address = DEFAULT_ENTRYPOINT
+    paymaster_address: OptionalAddress = DEFAULT_PAYMASTER
+    controller_private_key: PrivateKey = None
+    whitelist_addresses: list[Address] = Field(default_factory=list)
+    max_wallets_per_owner: int = MAX_WALLETS_PER_OWNER_CAP
+
+    @field_validator("max_wallets_per_owner")
+    @classmethod
+    def _cap_wallets(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive number")
+        if value > MAX_WALLETS_PER_OWNER_CAP:
+            raise ValueError(f"must be at most {MAX_WALLETS_PER_OWNER_CAP}")
+        return value
+
+
+class MacrosConfig(_Section):
+    """Values offered to workflows: ``secrets`` appear as ``apContext.configVars``."""
+
+    vars: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+class FeeTiers(_Section):
+    tier_1: float = 0.03
+    tier_2: float = 0.09
+    tier_3: float = 0.18
+
+
+class FeeRatesConfig(_Section):
+    execution_fee_usd: float = 0.02
+    credit_limit_usd: float = 0.0
+    tiers: FeeTiers = FeeTiers()
+
+
+class BackupConfig(_Section):
+    enabled: bool = False
+    interval_minutes: int = Field(default=60, gt=0)
+    backup_dir: str = ""
+
+
+class SummaryConfig(_Section):
+    enabled: bool = False
+    provider: str = "context-memory"
+    api_endpoint: str = ""
+    api_key: SecretStr | None = None
+
+
+class NotificationsConfig(_Section):
+    summary: SummaryConfig = SummaryConfig()
+
+
+LogFormat = Literal["console", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class _YamlSettings(BaseSettings):
+    """Shared loading rules: init values (the YAML file) lose to environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+
+class AggregatorConfig(_YamlSettings):
+    """Settings of ``ap-avs aggregator``; keys as in upstream's ``aggregator.yaml``."""
+
+    environment: Literal["development", "production"] = "development"
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "console"
+    ecdsa_private_key: PrivateKey = None
+    eth_rpc_url: str = ""
+    eth_ws_url: str = ""
+    rpc_bind_address: HostPort = "127.0.0.1:2206"
+    http_bind_address: HostPort = "127.0.0.1:1323"
+    avs_registry_coordinator_address: OptionalAddress = ""
+    operator_state_retriever_address: OptionalAddress = ""
+    db_path: str = "./data/aggregator"
+    jwt_secret: SecretStr
+    sentry_dsn: str = ""
+    server_name: str = ""
+    socket_path: str = ""
+    smart_wallet: SmartWalletConfig = SmartWalletConfig()
+    approved_operators: list[Address] = Field(default_factory=list)
+    macros: MacrosConfig = MacrosConfig()
+    tenderly_account: str = ""
+    tenderly_project: str = ""
+    tenderly_access_key: SecretStr | None = None
+    moralis_api_key: SecretStr | None = None
+    fee_rates: FeeRatesConfig = FeeRatesConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    backup: BackupConfig = BackupConfig()
+    etherscan_url: str = ""
+    eigenlayer_url: str = ""
+    grace_period_seconds: float = Field(default=5.0, ge=0)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @property
+    def rpc_host_port(self) -> tuple[str, int]:
+        return split_host_port(self.rpc_bind_address)
+
+    @property
+    def http_host_port(self) -> tuple[str, int] | None:
+        if not self.http_bind_address:
+            return None
+        return split_host_port(self.http_bind_address)
+
+
+class TargetChainConfig(_Section):
+    eth_rpc_url: str = ""
+    eth_ws_url: str = ""
+
+
+class EnabledFeatures(_Section):
+    event_trigger: bool = True
+
+
+class EventSafetyConfig(_Section):
+    max_total_events_per_block: int = Field(default=1000, gt=0)
+    max_events_per_query_per_block: int = Field(default=500, gt=0)
+
+
+class BlsRemoteSigner(_Section):
+    grpc_url: str = ""
+    public_key: str = ""
+    password: SecretStr | None = None
+    tls_cert_file_path: str = ""
+
+
+class OperatorConfig(_YamlSettings):
+    """Settings of ``ap-avs operator``; keys as in upstream's ``operator.yaml``."""
+
+    environment: Literal["development", "production"] = "development"
+    production: bool | None = None
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "console"
+    operator_address: OptionalAddress = ""
+    avs_registry_coordinator_address: OptionalAddress = ""
+    operator_state_retriever_address: OptionalAddress = ""
+    eth_rpc_url: str = ""
+    eth_ws_url: str = ""
+    ecdsa_private_key: PrivateKey = None
+    ecdsa_private_key_store_path: str = ""
+    bls_private_key_store_path: str = ""
+    bls_remote_signer: BlsRemoteSigner = BlsRemoteSigner()
+    aggregator_server_ip_port_address: HostPort = "127.0.0.1:2206"
+    eigen_metrics_ip_port_address: HostPort = ""
+    enable_metrics: bool = False
+    node_api_ip_port_address: HostPort = "127.0.0.1:9010"
+    enable_node_api: bool = True
+    db_path: str = "./data/operator"
+    sentry_dsn: str = ""
+    server_name: str = ""
+    target_chain: TargetChainConfig = TargetChainConfig()
+    enabled_features: EnabledFeatures = EnabledFeatures()
+    event_safety: EventSafetyConfig = EventSafetyConfig()
+    backup: BackupConfig = BackupConfig()
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """Split ``host:port`` (already validated) into its parts."""
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+_S = TypeVar("_S", bound=_YamlSettings)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML, except that ``0x…`` scalars stay strings: unquoted addresses and keys must
+    not turn into integers (which would drop leading zeros and checksum case)."""
+
+
+def _int_or_hex_string(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    if text.lstrip("+-").lower().startswith("0x"):
+        return text
+    value: int = loader.construct_yaml_int(node)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int_or_hex_string)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys at the top level")
+    return data
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    problems = []
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        problems.append(f"config key '{key}': {message}")
+    return f"invalid configuration in {source}: " + "; ".join(problems)
+
+
+def load_settings(cls: type[_S], data: dict[str, Any], source: str) -> _S:
+    """Validate ``data`` (plus environment overrides) into ``cls``.
+
+    Raises:
+        ConfigError: naming every bad key.
+    """
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_aggregator_config(path: Path) -> AggregatorConfig:
+    """Read and validate an aggregator YAML file.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, or a key is unknown or invalid.
+    """
+    return load_settings(AggregatorConfig, _read_yaml(path), str(path))
+
+
+def load_operator_config(path: Path) -> OperatorConfig:
+    """Read and validate an operator YAML file.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, or a key is unknown or invalid.
+    """
+    return load_settings(OperatorConfig, _read_yaml(path), str(path))

@@ -1,0 +1,116 @@
+"""The one exception tree of ap-avs.
+
+Every error a user or an operator can cause is raised as one of these classes, with a message
+written for the person who reads it. ``aggregator/interceptors.py`` is the only place that turns
+them into gRPC status codes; nothing below imports grpc.
+
+    ApAvsError                      base; ``message``, ``error_code``, ``retryable``
+    ├── InvalidArgument             the request is wrong: fix it and retry        INVALID_ARGUMENT
+    ├── Unauthenticated             missing, malformed or expired credentials     UNAUTHENTICATED
+    ├── PermissionDenied            authenticated, but not allowed                PERMISSION_DENIED
+    ├── NotFound                    no such thing for this caller                 NOT_FOUND
+    ├── AlreadyExists               it exists already                             ALREADY_EXISTS
+    ├── FailedPrecondition          the state does not allow the call            FAILED_PRECONDITION
+    ├── QuotaExceeded               a configured limit was reached                RESOURCE_EXHAUSTED
+    ├── Unimplemented               the method is not built                       UNIMPLEMENTED
+    ├── Unavailable                 a dependency (chain RPC, bundler) is down     UNAVAILABLE
+    ├── StoreError                  the embedded store failed                     UNAVAILABLE
+    │   ├── StoreFullError          the store cannot grow (disk full, max size)   RESOURCE_EXHAUSTED
+    │   ├── StoreClosedError        the store was closed (shutting down)          UNAVAILABLE
+    │   └── CorruptDataError        a stored record does not decode               DATA_LOSS
+    ├── ConfigError                 a configuration file or value is invalid      (start-up only)
+    └── InternalError               a bug; the client sees a generic message      INTERNAL
+
+Any other exception escaping a handler is a bug too: the interceptor logs it with an id and the
+client sees ``INTERNAL`` with that id, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ApAvsError(Exception):
+    """Base of every error ap-avs raises on purpose.
+
+    Attributes:
+        message: Text for the caller; it must never contain secret values.
+        error_code: The wire ``ErrorCode`` number that fits, 0 when none does.
+        retryable: True when the same request may succeed later unchanged.
+    """
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, error_code: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidArgument(ApAvsError):
+    """The request is malformed or breaks a rule; the message says which field and why."""
+
+
+class Unauthenticated(ApAvsError):
+    """Credentials are missing, malformed, expired or for another chain."""
+
+
+class PermissionDenied(ApAvsError):
+    """The caller is known but may not do this (e.g. an operator not on the allow-list)."""
+
+
+class NotFound(ApAvsError):
+    """Nothing with this id exists for this caller (someone else's ids look the same)."""
+
+
+class AlreadyExists(ApAvsError):
+    """The thing to create exists already."""
+
+
+class FailedPrecondition(ApAvsError):
+    """The system is not in the state the request needs (e.g. insufficient balance)."""
+
+
+class QuotaExceeded(ApAvsError):
+    """A configured limit was reached (wallets per owner, active workflows, …)."""
+
+
+class Unimplemented(ApAvsError):
+    """The method exists on the wire but is not built in this server."""
+
+
+class Unavailable(ApAvsError):
+    """A dependency such as the chain RPC or the bundler did not answer; retry later."""
+
+    retryable = True
+
+
+class StoreError(ApAvsError):
+    """The embedded key-value store failed."""
+
+    retryable = True
+
+
+class StoreFullError(StoreError):
+    """The store cannot grow: the disk is full or the configured maximum size is reached."""
+
+    retryable = False
+
+
+class StoreClosedError(StoreError):
+    """The store is closed, usually because the server is shutting down."""
+
+
+class CorruptDataError(StoreError):
+    """A stored record cannot be decoded."""
+
+    retryable = False
+
+
+class ConfigError(ApAvsError):
+    """A configuration file or value is invalid; the message names the key."""
+
+
+class InternalError(ApAvsError):
+    """A condition that should not happen; the caller sees a generic message."""

@@ -1,0 +1,105 @@
+"""Configuration loading: upstream keys accepted, every error names its key, env overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ap_avs.config import (
+    DEFAULT_FACTORY,
+    load_aggregator_config,
+    load_operator_config,
+)
+from ap_avs.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "a-test-secret-of-enough-length"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_example_files_load() -> None:
+    agg = load_aggregator_config(ROOT / "config" / "aggregator.example.yaml")
+    assert agg.rpc_host_port == ("127.0.0.1", 2206)
+    assert agg.http_host_port == ("127.0.0.1", 1323)
+    assert agg.smart_wallet.factory_address == DEFAULT_FACTORY
+    op = load_operator_config(ROOT / "config" / "operator.example.yaml")
+    assert op.aggregator_server_ip_port_address == "127.0.0.1:2206"
+
+
+def test_defaults_from_a_minimal_file(tmp_path: Path) -> None:
+    cfg = load_aggregator_config(write(tmp_path, f"jwt_secret: {SECRET}\n"))
+    assert cfg.rpc_bind_address == "127.0.0.1:2206"
+    assert cfg.smart_wallet.max_wallets_per_owner == 2000
+    assert cfg.jwt_secret.get_secret_value() == SECRET
+    assert SECRET not in repr(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("jwt_secret: x\n", "jwt_secret", "at least 16"),
+        ("{}\n", "jwt_secret", "required key is missing"),
+        (f"jwt_secret: {SECRET}\nrpc_bind_addres: x\n", "rpc_bind_addres", "unknown key"),
+        (f"jwt_secret: {SECRET}\nrpc_bind_address: nonsense\n", "rpc_bind_address", "host:port"),
+        (
+            f"jwt_secret: {SECRET}\nsmart_wallet:\n  factory_address: 0x12\n",
+            "smart_wallet.factory_address",
+            "20-byte hex address",
+        ),
+        (
+            f"jwt_secret: {SECRET}\nsmart_wallet:\n  max_wallets_per_owner: 5000\n",
+            "smart_wallet.max_wallets_per_owner",
+            "at most 2000",
+        ),
+        (
+            f"jwt_secret: {SECRET}\nsmart_wallet:\n  controller_private_key: '0xzz'\n",
+            "smart_wallet.controller_private_key",
+            "private key",
+        ),
+        (f"jwt_secret: {SECRET}\nenvironment: staging\n", "environment", ""),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, text: str, key: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_aggregator_config(write(tmp_path, text))
+    assert f"config key '{key}'" in info.value.message
+    assert reason in info.value.message
+
+
+def test_file_problems(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_aggregator_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_aggregator_config(write(tmp_path, "a: [\n"))
+    with pytest.raises(ConfigError, match="mapping"):
+        load_aggregator_config(write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AP_AVS_RPC_BIND_ADDRESS", "127.0.0.1:3000")
+    monkeypatch.setenv("AP_AVS_SMART_WALLET__BUNDLER_URL", "http://127.0.0.1:4337")
+    cfg = load_aggregator_config(write(tmp_path, f"jwt_secret: {SECRET}\n"))
+    assert cfg.rpc_host_port == ("127.0.0.1", 3000)
+    assert cfg.smart_wallet.bundler_url == "http://127.0.0.1:4337"
+
+
+def test_bad_environment_value_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AP_AVS_HTTP_BIND_ADDRESS", "nope")
+    with pytest.raises(ConfigError, match="config key 'http_bind_address'"):
+        load_aggregator_config(write(tmp_path, f"jwt_secret: {SECRET}\n"))
+
+
+def test_unquoted_hex_stays_a_string(tmp_path: Path) -> None:
+    address = "0x00000000000000000000000000000000000000Ab"
+    cfg = load_aggregator_config(
+        write(tmp_path, f"jwt_secret: {SECRET}\nsmart_wallet:\n  factory_address: {address}\n")
+    )
+    assert cfg.smart_wallet.factory_address == address
