@@ -55,6 +55,7 @@ async def test_aggregator_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
         f"rpc_bind_address: 127.0.0.1:{free_port()}\n"
         f"http_bind_address: 127.0.0.1:{http_port}\n"
         "log_format: json\n"
+        "smart_wallet:\n  chain_id: 31337\n"
     )
     proc = await asyncio.create_subprocess_exec(
         *CLI, "aggregator", "-c", str(cfg), stderr=asyncio.subprocess.PIPE
@@ -77,3 +78,23 @@ async def test_aggregator_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
             await proc.wait()
     assert proc.returncode == 0, err.decode()
     assert b"aggregator stopped" in err
+
+
+async def test_create_api_key_prints_a_key_the_server_accepts(tmp_path: Path) -> None:
+    from ap_avs.auth import KeyService
+
+    cfg = tmp_path / "a.yaml"
+    cfg.write_text(f"jwt_secret: {TEST_JWT_SECRET}\nsmart_wallet:\n  chain_id: 31337\n")
+    subject = "0x" + "12" * 20
+    code, out, err = await run(
+        "create-api-key", "--role", "admin", "--subject", subject, "-c", str(cfg)
+    )
+    assert code == 0, err
+    keys = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=31337)
+    assert keys.verify(out.strip()).address.lower() == subject
+
+    code, _, err = await run(
+        "create-api-key", "--role", "wizard", "--subject", subject, "-c", str(cfg)
+    )
+    assert code == 2
+    assert "role" in err

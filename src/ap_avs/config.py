@@ -87,6 +87,7 @@ class SmartWalletConfig(_Section):
 
     eth_rpc_url: str = ""
     eth_ws_url: str = ""
+    chain_id: int | None = Field(default=None, gt=0)
     bundler_url: str = ""
     factory_address: Address = DEFAULT_FACTORY
     entrypoint_address: Address = DEFAULT_ENTRYPOINT
@@ -182,6 +183,8 @@ class AggregatorConfig(_YamlSettings):
     operator_state_retriever_address: OptionalAddress = ""
     db_path: str = "./data/aggregator"
     jwt_secret: SecretStr
+    secrets_key: SecretStr | None = None
+    max_key_lifetime_hours: float = Field(default=24 * 30, gt=0)
     sentry_dsn: str = ""
     server_name: str = ""
     socket_path: str = ""
@@ -204,6 +207,15 @@ class AggregatorConfig(_YamlSettings):
     def _strong_secret(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _secrets_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            text = value.get_secret_value().removeprefix("0x")
+            if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
+                raise ValueError("must be 32 bytes as 64 hex digits")
         return value
 
     @property

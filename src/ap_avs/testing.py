@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from ap_avs.aggregator.app import AggregatorApp
+from ap_avs.auth import KeyService
 from ap_avs.config import AggregatorConfig, load_settings
 
 TEST_JWT_SECRET = "test-secret-for-loopback-only-0123456789"
+TEST_CHAIN_ID = 31337
+
+
+def user_key(owner: str, *, chain_id: int = TEST_CHAIN_ID) -> str:
+    """An ``authkey`` for ``owner`` signed with :data:`TEST_JWT_SECRET` (an API key)."""
+    keys = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=chain_id)
+    return keys.create_api_key(owner, ["readonly"])
 
 
 def aggregator_config(db_path: Path, **overrides: Any) -> AggregatorConfig:
@@ -31,6 +39,7 @@ def aggregator_config(db_path: Path, **overrides: Any) -> AggregatorConfig:
         "rpc_bind_address": "127.0.0.1:0",
         "http_bind_address": "127.0.0.1:0",
         "grace_period_seconds": 1.0,
+        "smart_wallet": {"chain_id": TEST_CHAIN_ID},
     }
     data.update(overrides)
     return load_settings(AggregatorConfig, data, "test config")

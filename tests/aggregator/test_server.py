@@ -12,7 +12,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
-from ap_avs.testing import RunningAggregator, aggregator_config, running_aggregator
+from ap_avs.testing import RunningAggregator, aggregator_config, running_aggregator, user_key
+
+OWNER = "0x" + "ab" * 20
 
 
 @pytest.fixture
@@ -79,6 +81,9 @@ async def test_unbuilt_method_names_itself(channel: grpc.aio.Channel) -> None:
     stub = avs_pb2_grpc.AggregatorStub(channel)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.CancelTask(avs_pb2.IdReq(id="x"))
+    assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.CancelTask(avs_pb2.IdReq(id="x"), metadata=(("authkey", user_key(OWNER)),))
     assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
     assert "aggregator.Aggregator/CancelTask" in (info.value.details() or "")
 
@@ -94,7 +99,7 @@ async def test_unbuilt_method_names_itself(channel: grpc.aio.Channel) -> None:
 async def test_http_up_and_metrics(server: RunningAggregator, channel: grpc.aio.Channel) -> None:
     stub = avs_pb2_grpc.AggregatorStub(channel)
     with pytest.raises(grpc.aio.AioRpcError):
-        await stub.CancelTask(avs_pb2.IdReq(id="x"))
+        await stub.CancelTask(avs_pb2.IdReq(id="x"), metadata=(("authkey", user_key(OWNER)),))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as http:
         up = await http.get("/up")
         assert up.status_code == 200

@@ -1,12 +1,206 @@
 """The ``aggregator.Aggregator`` servicer: the client API, one thin method per RPC.
 
-Methods parse the request (through ``convert``), call the use cases and build the response; they
-decide nothing themselves. A method not defined here answers ``UNIMPLEMENTED``
-(see ``services.py``).
+Methods read the request, call a use case and build the response; they decide nothing
+themselves. The caller of an authenticated RPC comes from :func:`current_principal` (set by the
+auth interceptor). A method not defined here answers ``UNIMPLEMENTED`` (see ``services.py``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ap_avs._proto import avs_pb2
+from ap_avs.aggregator.interceptors import current_principal
+from ap_avs.auth import KeyService
+from ap_avs.domain.pagination import PageInfo, PageRequest
+from ap_avs.domain.signin import validate_wallet_for_signature_format
+from ap_avs.engine.secrets import SecretChange, SecretService
+from ap_avs.engine.wallets import WalletService, WalletView
+from ap_avs.version import __version__
+
+Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _wallet_resp(view: WalletView) -> avs_pb2.GetWalletResp:
+    wallet, counts = view.wallet, view.counts
+    return avs_pb2.GetWalletResp(
+        address=wallet.address,
+        salt=str(wallet.salt),
+        factory_address=wallet.factory,
+        is_hidden=wallet.is_hidden,
+        total_task_count=counts.total,
+        enabled_task_count=counts.enabled,
+        completed_task_count=counts.completed,
+        failed_task_count=counts.failed,
+        disabled_task_count=counts.disabled,
+    )
+
+
+def page_info_pb(page: PageInfo) -> avs_pb2.PageInfo:
+    return avs_pb2.PageInfo(
+        start_cursor=page.start_cursor,
+        end_cursor=page.end_cursor,
+        has_previous_page=page.has_previous_page,
+        has_next_page=page.has_next_page,
+    )
+
+
+def _secret_fields(change: SecretChange) -> dict[str, Any]:
+    return {"secret_name": change.ref.name, "scope": change.ref.scope.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The use cases the API calls, built by ``app.py``."""
+
+    keys: KeyService
+    wallets: WalletService
+    secrets: SecretService
+    now_ms: Callable[[], int] = _now_ms
+
 
 class AggregatorApi:
-    """Client RPCs. Built by ``app.py`` with the use cases it needs."""
+    """Client RPCs."""
+
+    def __init__(self, services: Services) -> None:
+        self._s = services
+
+    # --- sign-in -------------------------------------------------------------------------------
+
+    async def GetSignatureFormat(
+        self, request: avs_pb2.GetSignatureFormatReq, context: Ctx
+    ) -> avs_pb2.GetSignatureFormatResp:
+        wallet = validate_wallet_for_signature_format(request.wallet)
+        message = self._s.keys.signature_format(wallet, __version__)
+        return avs_pb2.GetSignatureFormatResp(message=message)
+
+    async def GetKey(self, request: avs_pb2.GetKeyReq, context: Ctx) -> avs_pb2.KeyResp:
+        return avs_pb2.KeyResp(key=self._s.keys.get_key(request.message, request.signature))
+
+    # --- wallets -------------------------------------------------------------------------------
+
+    async def GetNonce(self, request: avs_pb2.NonceRequest, context: Ctx) -> avs_pb2.NonceResp:
+        return avs_pb2.NonceResp(nonce=str(await self._s.wallets.nonce(request.owner)))
+
+    async def GetWallet(self, request: avs_pb2.GetWalletReq, context: Ctx) -> avs_pb2.GetWalletResp:
+        owner = current_principal().address
+        view = await self._s.wallets.get_wallet(owner, request.salt, request.factory_address)
+        return _wallet_resp(view)
+
+    async def SetWallet(self, request: avs_pb2.SetWalletReq, context: Ctx) -> avs_pb2.GetWalletResp:
+        owner = current_principal().address
+        view = await self._s.wallets.set_wallet(
+            owner, request.salt, request.factory_address, request.is_hidden
+        )
+        return _wallet_resp(view)
+
+    async def ListWallets(
+        self, request: avs_pb2.ListWalletReq, context: Ctx
+    ) -> avs_pb2.ListWalletResp:
+        owner = current_principal().address
+        wallets = await self._s.wallets.list_wallets(
+            owner, factory=request.factory_address, salt=request.salt
+        )
+        return avs_pb2.ListWalletResp(
+            items=[
+                avs_pb2.SmartWallet(
+                    address=w.address, salt=str(w.salt), factory=w.factory, is_hidden=w.is_hidden
+                )
+                for w in wallets
+            ]
+        )
+
+    # --- secrets -------------------------------------------------------------------------------
+
+    async def CreateSecret(
+        self, request: avs_pb2.CreateOrUpdateSecretReq, context: Ctx
+    ) -> avs_pb2.CreateSecretResp:
+        change = await self._s.secrets.create(
+            current_principal().address,
+            request.name,
+            request.secret,
+            workflow_id=request.workflow_id,
+            org_id=request.org_id,
+            now_ms=self._s.now_ms(),
+        )
+        return avs_pb2.CreateSecretResp(
+            success=True,
+            status="created",
+            message="Secret created successfully",
+            created_at=change.at_ms,
+            **_secret_fields(change),
+        )
+
+    async def UpdateSecret(
+        self, request: avs_pb2.CreateOrUpdateSecretReq, context: Ctx
+    ) -> avs_pb2.UpdateSecretResp:
+        change = await self._s.secrets.update(
+            current_principal().address,
+            request.name,
+            request.secret,
+            workflow_id=request.workflow_id,
+            org_id=request.org_id,
+            now_ms=self._s.now_ms(),
+        )
+        return avs_pb2.UpdateSecretResp(
+            success=True,
+            status="updated",
+            message="Secret updated successfully",
+            updated_at=change.at_ms,
+            **_secret_fields(change),
+        )
+
+    async def DeleteSecret(
+        self, request: avs_pb2.DeleteSecretReq, context: Ctx
+    ) -> avs_pb2.DeleteSecretResp:
+        change = await self._s.secrets.delete(
+            current_principal().address,
+            request.name,
+            workflow_id=request.workflow_id,
+            org_id=request.org_id,
+            now_ms=self._s.now_ms(),
+        )
+        if not change.found:
+            return avs_pb2.DeleteSecretResp(
+                success=True,
+                status="not_found",
+                message="Secret not found",
+                secret_name=request.name,
+            )
+        return avs_pb2.DeleteSecretResp(
+            success=True,
+            status="deleted",
+            message="Secret successfully deleted",
+            deleted_at=change.at_ms,
+            **_secret_fields(change),
+        )
+
+    async def ListSecrets(
+        self, request: avs_pb2.ListSecretsReq, context: Ctx
+    ) -> avs_pb2.ListSecretsResp:
+        owner = current_principal().address
+        page = PageRequest.from_wire(
+            before=request.before, after=request.after, limit=request.limit
+        )
+        result = await self._s.secrets.list(owner, page, request.workflow_id)
+        items = []
+        for info in result.items:
+            item = avs_pb2.Secret(
+                name=info.ref.name,
+                scope=info.ref.scope.value,
+                workflow_id=info.ref.workflow_id or "",
+            )
+            if request.include_timestamps:
+                item.created_at = info.created_at
+                item.updated_at = info.updated_at
+            if request.include_created_by:
+                item.created_by = info.created_by
+            items.append(item)
+        return avs_pb2.ListSecretsResp(items=items, page_info=page_info_pb(result.page))

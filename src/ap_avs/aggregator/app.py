@@ -14,7 +14,9 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -23,14 +25,22 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
 
 from ap_avs._proto import avs_pb2, node_pb2
-from ap_avs.aggregator.api import AggregatorApi
+from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.http import HttpServer, Readiness, build_app
-from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics
+from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.node_api import NodeApi
 from ap_avs.aggregator.services import service_handler
+from ap_avs.auth import KeyService
+from ap_avs.chain import ChainClient
+from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
-from ap_avs.errors import ConfigError
+from ap_avs.engine.secrets import SecretService
+from ap_avs.engine.wallets import WalletService
+from ap_avs.errors import ConfigError, Unavailable
 from ap_avs.store import KV, LmdbKV
+from ap_avs.store import keys as store_keys
+from ap_avs.store.secrets import SecretRepo
+from ap_avs.store.wallets import WalletRepo
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -56,9 +66,54 @@ class AggregatorApp:
         """Return once both servers accept connections."""
         await self._started.wait()
 
-    def _build_grpc(self) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
+    async def _chain_id(self, chain: ChainClient | None, stop: asyncio.Event) -> int | None:
+        """The smart-wallet chain id: from config, else asked from the RPC until it answers."""
+        configured = self.config.smart_wallet.chain_id
+        if configured is not None or chain is None:
+            return configured
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                return await chain.chain_id()
+            except Unavailable as exc:
+                logger.warning("waiting for the smart-wallet RPC: %s", exc.message)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 10.0)
+        return None
+
+    def _services(self, store: KV, chain: ChainClient | None, chain_id: int) -> Services:
+        cfg = self.config
+        keys = KeyService(
+            jwt_secret=cfg.jwt_secret.get_secret_value(),
+            chain_id=chain_id,
+            max_key_lifetime=timedelta(hours=cfg.max_key_lifetime_hours),
+        )
+        if cfg.secrets_key is not None and cfg.secrets_key.get_secret_value():
+            cipher = SecretCipher(bytes.fromhex(cfg.secrets_key.get_secret_value()[-64:]))
+        else:
+            if cfg.environment == "production":
+                raise ConfigError("config key 'secrets_key': required in production")
+            logger.warning("secrets_key is not set: deriving the secrets key from jwt_secret")
+            cipher = SecretCipher.derive(cfg.jwt_secret.get_secret_value())
+        wallets = WalletService(
+            WalletRepo(store),
+            chain,
+            default_factory=cfg.smart_wallet.factory_address,
+            entrypoint=cfg.smart_wallet.entrypoint_address,
+            max_wallets_per_owner=cfg.smart_wallet.max_wallets_per_owner,
+        )
+
+        async def workflow_owned(owner: str, workflow_id: str) -> bool:
+            suffix = f":{workflow_id}".encode()
+            rows = await store.scan_keys(store_keys.user_task_prefix(owner))
+            return any(key.endswith(suffix) for key in rows)
+
+        return Services(keys, wallets, SecretService(SecretRepo(store, cipher), workflow_owned))
+
+    def _build_grpc(self, services: Services) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
         server = grpc.aio.server(
-            interceptors=[ErrorInterceptor(self.metrics)],
+            interceptors=[ErrorInterceptor(self.metrics), AuthInterceptor(services.keys)],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -67,7 +122,7 @@ class AggregatorApp:
         )
         server.add_generic_rpc_handlers(
             (
-                service_handler(AGGREGATOR_SERVICE, AggregatorApi()),
+                service_handler(AGGREGATOR_SERVICE, AggregatorApi(services)),
                 service_handler(NODE_SERVICE, NodeApi()),
             )
         )
@@ -107,8 +162,18 @@ class AggregatorApp:
             StoreError: the store cannot be opened.
         """
         store = self._open_store()
+        rpc_url = self.config.smart_wallet.eth_rpc_url
+        chain = ChainClient(rpc_url) if rpc_url else None
         try:
-            server, health_servicer = self._build_grpc()
+            chain_id = await self._chain_id(chain, stop)
+            if chain_id is None:
+                if stop.is_set():
+                    return
+                raise ConfigError(
+                    "config key 'smart_wallet.eth_rpc_url': required (or set smart_wallet.chain_id)"
+                )
+            services = self._services(store, chain, chain_id)
+            server, health_servicer = self._build_grpc(services)
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 http = HttpServer(build_app(self.readiness, self.registry), *http_addr)
@@ -135,5 +200,7 @@ class AggregatorApp:
                 if http is not None:
                     http.stop()
         finally:
+            if chain is not None:
+                await chain.aclose()
             await store.close()
             logger.info("aggregator stopped")

@@ -1,9 +1,12 @@
-"""Server interceptors: the one place where ap-avs errors become gRPC statuses.
+"""Server interceptors: caller authentication, and the one place errors become gRPC statuses.
 
 :class:`ErrorInterceptor` wraps every handler of the server. An :class:`ap_avs.errors.ApAvsError`
 becomes the status its class stands for (table :data:`STATUS_OF`) with its message. Any other
 exception is a bug: it is logged with a short id, and the client sees ``INTERNAL`` with that id
 and nothing else. It also records per-method request counts and latencies.
+
+:class:`AuthInterceptor` checks the ``authkey`` of every authenticated Aggregator RPC and binds
+the caller to the call's context (:func:`current_principal`).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ap_avs import errors
+from ap_avs.auth import AUTH_ERROR_PREFIX, CREATE_TASK_PREFIX, KeyService, Principal
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +143,68 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 self._metrics.requests.labels(method, "OK").inc()
 
         return handle
+
+
+_principal: ContextVar[Principal] = ContextVar("principal")
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of the RPC being served.
+
+    Raises:
+        InternalError: called outside an authenticated RPC (a wiring bug).
+    """
+    try:
+        return _principal.get()
+    except LookupError:
+        raise errors.InternalError("no authenticated caller in this context") from None
+
+
+PUBLIC_METHODS: frozenset[str] = frozenset(
+    f"/aggregator.Aggregator/{name}" for name in ("GetKey", "GetSignatureFormat", "GetNonce")
+)
+CREATE_TASK = "/aggregator.Aggregator/CreateTask"
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Checks the ``authkey`` metadata of every Aggregator RPC except the public ones and makes
+    the caller available through :func:`current_principal`."""
+
+    def __init__(self, keys: KeyService) -> None:
+        self._keys = keys
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if (
+            handler is None
+            or handler.unary_unary is None
+            or not method.startswith("/aggregator.Aggregator/")
+            or method in PUBLIC_METHODS
+        ):
+            return handler
+        prefix = CREATE_TASK_PREFIX if method == CREATE_TASK else AUTH_ERROR_PREFIX
+        behaviour = handler.unary_unary
+        keys = self._keys
+
+        async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            authkey = None
+            for key, value in context.invocation_metadata() or ():
+                if key == "authkey":
+                    authkey = value if isinstance(value, str) else value.decode()
+                    break
+            token = _principal.set(keys.verify(authkey, prefix=prefix))
+            try:
+                return await behaviour(request, context)
+            finally:
+                _principal.reset(token)
+
+        return grpc.unary_unary_rpc_method_handler(
+            authenticated,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,1 @@
+"""Use cases: what the aggregator does for a caller, between the API edge and the store."""

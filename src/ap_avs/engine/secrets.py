@@ -1,0 +1,99 @@
+"""Secret use cases: create, update, delete and list a caller's secrets; load them for runs.
+
+Values are validated, sealed at rest and never returned; errors never contain them.
+
+Raises:
+    InvalidArgument: a bad name, value or scope; a workflow the caller does not own.
+    NotFound: UpdateSecret of a secret that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ap_avs.domain import secrets as rules
+from ap_avs.domain.pagination import PageInfo, PageRequest, page_info
+from ap_avs.domain.secrets import Scope, SecretRef
+from ap_avs.errors import InvalidArgument, NotFound
+from ap_avs.store.secrets import SecretInfo, SecretRepo
+
+WorkflowOwned = Callable[[str, str], Awaitable[bool]]
+"""``(owner, workflow_id) -> bool``: whether the owner has that workflow."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretChange:
+    """What a create, update or delete did."""
+
+    ref: SecretRef
+    at_ms: int
+    found: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SecretPage:
+    items: list[SecretInfo]
+    page: PageInfo
+
+
+class SecretService:
+    """Secrets of authenticated owners."""
+
+    def __init__(self, repo: SecretRepo, workflow_owned: WorkflowOwned) -> None:
+        self._repo = repo
+        self._workflow_owned = workflow_owned
+
+    async def _ref(self, owner: str, name: str, workflow_id: str, org_id: str) -> SecretRef:
+        ref = rules.ref(owner, name, workflow_id=workflow_id, org_id=org_id)
+        if ref.workflow_id is not None and not await self._workflow_owned(owner, ref.workflow_id):
+            raise InvalidArgument(f"workflow {ref.workflow_id} not found for this user")
+        return ref
+
+    async def create(
+        self, owner: str, name: str, value: str, *, workflow_id: str, org_id: str, now_ms: int
+    ) -> SecretChange:
+        """Create a secret, or overwrite one of the same name and scope (as upstream does)."""
+        ref = await self._ref(owner, name, workflow_id, org_id)
+        await self._repo.put(ref, rules.check_value(value), now_ms=now_ms, by=owner)
+        return SecretChange(ref, now_ms)
+
+    async def update(
+        self, owner: str, name: str, value: str, *, workflow_id: str, org_id: str, now_ms: int
+    ) -> SecretChange:
+        ref = await self._ref(owner, name, workflow_id, org_id)
+        secret = rules.check_value(value)
+        if not await self._repo.replace(ref, secret, now_ms=now_ms, by=owner):
+            raise NotFound(f"secret {name} not found")
+        return SecretChange(ref, now_ms)
+
+    async def delete(
+        self, owner: str, name: str, *, workflow_id: str, org_id: str, now_ms: int
+    ) -> SecretChange:
+        """Delete by exact scope; with no scope given, the user-scoped secret of that name or
+        else the caller's only workflow-scoped one."""
+        ref = rules.ref(owner, name, workflow_id=workflow_id, org_id=org_id)
+        if await self._repo.delete(ref):
+            return SecretChange(ref, now_ms)
+        if ref.scope is Scope.USER:
+            matches = [s for s in await self._repo.list(owner) if s.ref.name == name]
+            if len(matches) == 1 and await self._repo.delete(matches[0].ref):
+                return SecretChange(matches[0].ref, now_ms)
+        return SecretChange(ref, now_ms, found=False)
+
+    async def list(self, owner: str, request: PageRequest, workflow_id: str = "") -> SecretPage:
+        """The caller's user and workflow secrets in key order (the cursor is the key)."""
+        reverse = request.direction == "prev"
+        rows = await self._repo.list(
+            owner,
+            start=request.position,
+            reverse=reverse,
+            limit=None if workflow_id else request.limit + 1,
+        )
+        if workflow_id:
+            rows = [r for r in rows if r.ref.workflow_id == workflow_id]
+        more = len(rows) > request.limit
+        rows = rows[: request.limit]
+        if reverse:
+            rows.reverse()
+        return SecretPage(rows, page_info(request, [r.key for r in rows], more))
