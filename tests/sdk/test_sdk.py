@@ -1,0 +1,50 @@
+"""Runs the Node test files in tests/sdk with the real @avaprotocol/sdk-js 2.16.0 against an
+in-process aggregator. Node.js is required: without it the test fails with the install hint."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from ap_avs.testing import aggregator_config, running_aggregator
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+pytestmark = pytest.mark.sdk
+
+
+def node_or_fail() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js 20+ is required for the SDK tests: install it, then run `make test`")
+    if not (ROOT / "node_modules" / "@avaprotocol" / "sdk-js").is_dir():
+        pytest.fail("the JavaScript SDK is not installed: run `npm ci` (make test does it)")
+    return node
+
+
+@pytest.mark.timeout(180)
+async def test_sdk_suite(tmp_path: Path) -> None:
+    node = node_or_fail()
+    files = sorted(str(p) for p in HERE.glob("*.test.mjs"))
+    async with running_aggregator(aggregator_config(tmp_path / "db")) as server:
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(
+            node,
+            "--test",
+            "--test-reporter=spec",
+            *files,
+            cwd=ROOT,
+            env={"AVS_ENDPOINT": server.target, "PATH": "/usr/bin:/bin", "NODE_NO_WARNINGS": "1"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(proc.communicate(), 170)
+    text = output.decode(errors="replace")
+    print(text)
+    print(f"SDK suite ran in {time.perf_counter() - started:.1f} s")
+    assert proc.returncode == 0, text[-4000:]
