@@ -119,7 +119,8 @@ class WalletService:
         return WalletView(updated, await self._repo.task_counts(owner, address))
 
     async def list_wallets(self, owner: str, *, factory: str, salt: str) -> list[Wallet]:
-        """ListWallets: the salt-0 wallet first (stored on first sight), then stored ones.
+        """ListWallets: the salt-0 wallet first (stored on first sight), then the stored ones by
+        factory and salt; stale derivations and duplicates left out.
 
         Raises:
             InvalidArgument: a malformed filter.
@@ -140,7 +141,8 @@ class WalletService:
             default = Wallet(owner, address, self.default_factory, 0)
             items.append(await self._repo.add(default, limit=None))
         seen = {w.address.lower() for w in items}
-        for wallet in await self._repo.list(owner):
+        stored = sorted(await self._repo.list(owner), key=lambda w: (w.factory.lower(), w.salt))
+        for wallet in stored:
             if wallet.stale_derivation or wallet.address.lower() in seen:
                 continue
             if factory and wallet.factory.lower() != factory.lower():
