@@ -1,0 +1,107 @@
+"""Helpers for the integration tests: run a devnet in a thread, talk JSON-RPC to anvil."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from typing import Any
+
+import httpx
+from eth_abi.abi import decode, encode
+from eth_utils.crypto import keccak
+
+from ap_avs.devnet import DevnetOptions, DevnetState, start_devnet
+
+
+class DevnetThread:
+    """Runs ``start_devnet`` on its own loop in a daemon thread until ``stop()``."""
+
+    def __init__(self, options: DevnetOptions) -> None:
+        self.options = options
+        self._ready: concurrent.futures.Future[DevnetState] = concurrent.futures.Future()
+        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="devnet", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            self._done.set_exception(exc)
+        else:
+            self._done.set_result(None)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with start_devnet(self.options) as state:
+            self._ready.set_result(state)
+            await self._stop.wait()
+
+    def start(self, timeout: float = 90.0) -> DevnetState:
+        self._thread.start()
+        return self._ready.result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError("the devnet thread did not stop")
+        self._done.result(0)
+
+
+class Chain:
+    """A small JSON-RPC client for assertions against anvil."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    async def call(self, method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        payload = (await self._client.post(self._url, json=body)).json()
+        if payload.get("error"):
+            raise RuntimeError(f"{method}: {payload['error']}")
+        return payload["result"]
+
+    async def read(
+        self, to: str, signature: str, types: list[str], args: list[Any], returns: list[str]
+    ) -> tuple[Any, ...]:
+        """eth_call ``signature(args)`` on ``to`` and decode the ``returns`` types."""
+        data = keccak(text=signature)[:4] + encode(types, args)
+        raw = await self.call("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")
+        return tuple(decode(returns, bytes.fromhex(raw[2:])))
+
+    async def balance(self, address: str) -> int:
+        return int(await self.call("eth_getBalance", address, "latest"), 16)
+
+    async def code(self, address: str) -> str:
+        return str(await self.call("eth_getCode", address, "latest"))
+
+    async def send(
+        self, sender: str, to: str, value: int = 0, data: bytes = b"", gas: int = 1_000_000
+    ) -> None:
+        """Send from an unlocked anvil account and wait (briefly) until it is mined.
+
+        The gas limit is fixed: anvil's estimate can fall short when a stored value (such as a
+        block timestamp) happens to be unchanged at estimation time but not when mined.
+        """
+        tx = {
+            "from": sender,
+            "to": to,
+            "value": hex(value),
+            "data": "0x" + data.hex(),
+            "gas": hex(gas),
+        }
+        tx_hash = await self.call("eth_sendTransaction", tx)
+        deadline = time.monotonic() + 10
+        while (receipt := await self.call("eth_getTransactionReceipt", tx_hash)) is None:
+            assert time.monotonic() < deadline, f"{tx_hash} was not mined"
+            await asyncio.sleep(0.01)
+        assert receipt["status"] == "0x1", receipt
