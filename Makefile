@@ -40,6 +40,7 @@ fmt: $(VENV)/.installed
 
 test: install
 	$(MAKE) check
+	node scripts/compile_contracts.mjs --check
 	$(PY) -m pytest
 
 proto: $(VENV)/.installed

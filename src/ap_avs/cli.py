@@ -75,6 +75,59 @@ def operator(config: ConfigOption = Path("config/operator.yaml")) -> None:
     raise typer.Exit(1)
 
 
+@app.command()
+def devnet(
+    chain_id: Annotated[int, typer.Option(help="chain id of the local chain")] = 31337,
+    port: Annotated[int, typer.Option(help="RPC port; 0 picks a free one")] = 0,
+    block_time: Annotated[
+        float | None, typer.Option(help="seconds per block; default: mine on demand")
+    ] = None,
+    state: Annotated[Path, typer.Option(help="where to write the JSON state")] = Path(
+        ".devnet/devnet.json"
+    ),
+    sepolia_fixtures: Annotated[
+        bool, typer.Option(help="also place Sepolia's USDC/LINK/WETH and ETH/USD feed")
+    ] = False,
+) -> None:
+    """Run a local chain with the account-abstraction contracts and a bundler."""
+    from ap_avs.devnet import DevnetError, DevnetOptions, run_devnet
+
+    log.configure("info", "console")
+    options = DevnetOptions(
+        chain_id=chain_id,
+        port=port,
+        block_time=block_time,
+        state_file=state,
+        sepolia_fixtures=sepolia_fixtures,
+    )
+    try:
+        run_until_signal(lambda stop: run_devnet(options, stop))
+    except DevnetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def dev(
+    chain_id: Annotated[int, typer.Option(help="chain id of the local chain")] = 31337,
+    rpc_port: Annotated[int, typer.Option(help="chain RPC port; 0 picks a free one")] = 0,
+    directory: Annotated[Path, typer.Option(help="where state and configs go")] = Path(".devnet"),
+) -> None:
+    """Run the whole local stack (what `make run` does): devnet, aggregator, operator."""
+    from ap_avs.devnet import DevnetError
+    from ap_avs.devstack import StackOptions, run_stack
+
+    log.configure("info", "console")
+    options = StackOptions(chain_id=chain_id, rpc_port=rpc_port, directory=directory)
+    try:
+        run_until_signal(lambda stop: run_stack(options, stop))
+    except DevnetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except ApAvsError as exc:
+        _fail(exc)
+
+
 @app.command("create-api-key")
 def create_api_key(
     subject: Annotated[str, typer.Option("--subject", "-s", help="EOA the key acts as (0x…)")],

@@ -1,0 +1,125 @@
+"""The local stack of ``make run``: devnet, aggregator and operator in one process tree.
+
+It starts the devnet (``devnet.py``), writes ``.devnet/devnet.json`` and the configs derived
+from it (``aggregator.yaml``, ``operator.yaml``), runs the aggregator in this event loop, prints
+how to connect, and stops everything in reverse order when ``stop`` is set.
+
+Raises:
+    DevnetError: the chain or the bundler could not start.
+    ConfigError: a listen address is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ap_avs.aggregator.app import AggregatorApp
+from ap_avs.config import AggregatorConfig, load_aggregator_config
+from ap_avs.devnet import DevnetOptions, DevnetState, start_devnet
+
+
+@dataclass(frozen=True, slots=True)
+class StackOptions:
+    """Where the stack listens and keeps its files."""
+
+    chain_id: int = 31337
+    rpc_port: int = 0
+    block_time: float | None = None
+    directory: Path = Path(".devnet")
+    grpc_address: str = "127.0.0.1:2206"
+    http_address: str = "127.0.0.1:1323"
+    operator_health_address: str = "127.0.0.1:9010"
+
+
+def aggregator_settings(state: DevnetState, options: StackOptions) -> dict[str, Any]:
+    """The aggregator configuration for a devnet (pure: the caller writes it)."""
+    return {
+        "environment": "development",
+        "rpc_bind_address": options.grpc_address,
+        "http_bind_address": options.http_address,
+        "db_path": str(options.directory / "aggregator-db"),
+        "jwt_secret": secrets.token_hex(32),
+        "secrets_key": secrets.token_hex(32),
+        "approved_operators": [state.test_accounts[-1].address],
+        "smart_wallet": {
+            "eth_rpc_url": state.rpc_url,
+            "eth_ws_url": state.ws_url,
+            "chain_id": state.chain_id,
+            "bundler_url": state.bundler_url or "",
+            "factory_address": state.factory,
+            "entrypoint_address": state.entrypoint,
+            "paymaster_address": state.paymaster,
+            "controller_private_key": state.controller.private_key,
+        },
+    }
+
+
+def operator_settings(state: DevnetState, options: StackOptions) -> dict[str, Any]:
+    """The operator configuration for a devnet (pure)."""
+    operator = state.test_accounts[-1]
+    return {
+        "environment": "development",
+        "operator_address": operator.address,
+        "ecdsa_private_key": operator.private_key,
+        "aggregator_server_ip_port_address": options.grpc_address,
+        "node_api_ip_port_address": options.operator_health_address,
+        "db_path": str(options.directory / "operator-db"),
+        "target_chain": {"eth_rpc_url": state.rpc_url, "eth_ws_url": state.ws_url},
+    }
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.chmod(0o600)
+
+
+async def run_stack(options: StackOptions, stop: asyncio.Event) -> None:
+    """Run the whole local stack until ``stop`` is set."""
+    started = time.monotonic()
+    devnet_options = DevnetOptions(
+        chain_id=options.chain_id,
+        port=options.rpc_port,
+        block_time=options.block_time,
+        state_file=options.directory / "devnet.json",
+        log_dir=options.directory / "logs",
+    )
+    async with start_devnet(devnet_options) as state:
+        agg_path = options.directory / "aggregator.yaml"
+        _write_yaml(agg_path, aggregator_settings(state, options))
+        _write_yaml(options.directory / "operator.yaml", operator_settings(state, options))
+        config: AggregatorConfig = load_aggregator_config(agg_path)
+        app = AggregatorApp(config)
+        aggregator = asyncio.create_task(app.run(stop), name="aggregator")
+        waiting = asyncio.create_task(app.wait_serving())
+        done, _ = await asyncio.wait({aggregator, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if aggregator in done:
+            waiting.cancel()
+            aggregator.result()
+            return
+        user = state.test_accounts[0]
+        print(
+            f"""
+ready in {time.monotonic() - started:.1f} s
+
+  aggregator (gRPC)   {options.grpc_address}   services aggregator.Aggregator, aggregator.Node
+  status (HTTP)       http://{options.http_address}/up   /metrics
+  chain RPC           {state.rpc_url}   (chain id {state.chain_id})
+  bundler             {state.bundler_url}
+  funded test EOA     {user.address}   key {user.private_key}
+  operator            not started: the operator daemon is not built yet
+
+  JS SDK:  new Client({{ endpoint: "{options.grpc_address}" }})
+  API key: .venv/bin/ap-avs create-api-key --role admin --subject {user.address} -c {agg_path}
+
+Ctrl-C stops everything.""",
+            flush=True,
+        )
+        await aggregator

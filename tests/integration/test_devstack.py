@@ -1,0 +1,24 @@
+"""The configs `make run` derives from a devnet are valid and point at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ap_avs.config import AggregatorConfig, OperatorConfig, load_settings
+from ap_avs.devnet import DevnetState
+from ap_avs.devstack import StackOptions, aggregator_settings, operator_settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_derived_configs_validate(devnet: DevnetState, tmp_path: Path) -> None:
+    options = StackOptions(directory=tmp_path)
+    agg = load_settings(AggregatorConfig, aggregator_settings(devnet, options), "derived")
+    assert agg.smart_wallet.eth_rpc_url == devnet.rpc_url
+    assert agg.smart_wallet.factory_address == devnet.factory
+    assert agg.smart_wallet.chain_id == devnet.chain_id
+    op = load_settings(OperatorConfig, operator_settings(devnet, options), "derived")
+    assert op.operator_address in agg.approved_operators
+    assert op.target_chain.eth_rpc_url == devnet.rpc_url
