@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Final, TypeAlias
+from typing import Final
 
+from ap_avs.domain.values import JsonValue
 from ap_avs.errors import CorruptDataError
 
-JsonValue: TypeAlias = "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
-"""A JSON document as Python values (user payloads, stored records)."""
+__all__ = ["CodecError", "JsonValue", "decode_int", "dumps", "encode_int", "loads"]
+
 
 _ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _INT: Final = re.compile(rb"-?(0|[1-9][0-9]*)")
