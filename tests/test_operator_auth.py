@@ -34,7 +34,7 @@ def test_a_signed_request_verifies_once() -> None:
 
 def test_signature_is_bound_to_the_method() -> None:
     headers = OperatorSigner(KEY).metadata(METHOD, NOW)
-    with pytest.raises(Unauthenticated, match="not from that operator|does not verify"):
+    with pytest.raises(Unauthenticated, match=r"not from that operator|does not verify"):
         verify(headers, "/aggregator.Node/NotifyTriggers", NOW, ReplayGuard())
 
 

@@ -125,6 +125,18 @@ class FeeRatesConfig(_Section):
     tiers: FeeTiers = FeeTiers()
 
 
+class LimitsConfig(_Section):
+    """Quotas on workflows (LESSONS 13); the defaults are explained in ``domain/_limits.py``."""
+
+    max_active_workflows_per_owner: int = Field(default=1000, gt=0)
+    min_cron_interval_seconds: int = Field(default=60, ge=60)
+    min_block_interval: int = Field(default=1, ge=1)
+    default_max_execution: int = Field(default=1000, gt=0)
+    max_execution_cap: int = Field(default=1_000_000, gt=0)
+    max_nodes: int = Field(default=200, gt=0)
+    max_loop_iterations: int = Field(default=1000, gt=0)
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -198,6 +210,7 @@ class AggregatorConfig(_YamlSettings):
     fee_rates: FeeRatesConfig = FeeRatesConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     backup: BackupConfig = BackupConfig()
+    limits: LimitsConfig = LimitsConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)

@@ -10,8 +10,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from ap_avs import errors
-from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aggregator.app import AGGREGATOR_SERVICE
+from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
+from ap_avs.aggregator.app import AGGREGATOR_SERVICE, NODE_SERVICE
 from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics, status_of
 from ap_avs.aggregator.services import service_handler
 
@@ -97,3 +97,31 @@ async def test_user_error_keeps_its_message(
     assert info.value.details() == "Wallet address is required"
     reply = await client.GetSignatureFormat(avs_pb2.GetSignatureFormatReq(wallet="w"))
     assert reply.message == "fine"
+
+
+async def test_a_method_the_servicer_lacks_names_itself() -> None:
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(RpcMetrics(CollectorRegistry()))])
+    server.add_generic_rpc_handlers(
+        (
+            service_handler(AGGREGATOR_SERVICE, object()),
+            service_handler(NODE_SERVICE, object()),
+        )
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = avs_pb2_grpc.AggregatorStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await stub.CancelTask(avs_pb2.IdReq(id="x"))
+            assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+            assert "aggregator.Aggregator/CancelTask" in (info.value.details() or "")
+            node = node_pb2_grpc.NodeStub(channel)
+            stream = node.SyncMessages(node_pb2.SyncMessagesReq(address="0x0"))
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                async for _ in stream:
+                    pass
+            assert info.value.code() is grpc.StatusCode.UNIMPLEMENTED
+            assert "aggregator.Node/SyncMessages" in (info.value.details() or "")
+    finally:
+        await server.stop(None)

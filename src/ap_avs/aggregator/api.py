@@ -12,13 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf import wrappers_pb2
+
 from ap_avs._proto import avs_pb2
+from ap_avs.aggregator import convert
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.auth import KeyService
 from ap_avs.domain.pagination import PageInfo, PageRequest
 from ap_avs.domain.signin import validate_wallet_for_signature_format
 from ap_avs.engine.secrets import SecretChange, SecretService
 from ap_avs.engine.wallets import WalletService, WalletView
+from ap_avs.engine.workflows import WorkflowService
 from ap_avs.version import __version__
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
@@ -63,6 +67,7 @@ class Services:
     keys: KeyService
     wallets: WalletService
     secrets: SecretService
+    workflows: WorkflowService
     now_ms: Callable[[], int] = _now_ms
 
 
@@ -189,7 +194,7 @@ class AggregatorApi:
         page = PageRequest.from_wire(
             before=request.before, after=request.after, limit=request.limit
         )
-        result = await self._s.secrets.list(owner, page, request.workflow_id)
+        result = await self._s.secrets.page(owner, page, request.workflow_id)
         items = []
         for info in result.items:
             item = avs_pb2.Secret(
@@ -204,3 +209,74 @@ class AggregatorApi:
                 item.created_by = info.created_by
             items.append(item)
         return avs_pb2.ListSecretsResp(items=items, page_info=page_info_pb(result.page))
+
+    # --- workflows -----------------------------------------------------------------------------
+
+    async def CreateTask(
+        self, request: avs_pb2.CreateTaskReq, context: Ctx
+    ) -> avs_pb2.CreateTaskResp:
+        draft = convert.workflow_from_create_req(request)
+        wf = await self._s.workflows.create(current_principal().address, draft, self._s.now_ms())
+        return avs_pb2.CreateTaskResp(id=wf.id)
+
+    async def GetTask(self, request: avs_pb2.IdReq, context: Ctx) -> avs_pb2.Task:
+        wf = await self._s.workflows.get(current_principal().address, request.id)
+        return convert.workflow_to_pb(wf)
+
+    async def ListTasks(self, request: avs_pb2.ListTasksReq, context: Ctx) -> avs_pb2.ListTasksResp:
+        page = PageRequest.from_wire(
+            before=request.before, after=request.after, limit=request.limit
+        )
+        result = await self._s.workflows.page(
+            current_principal().address, list(request.smart_wallet_address), page
+        )
+        items = [
+            convert.workflow_to_pb(
+                wf,
+                include_nodes=request.include_nodes,
+                include_edges=request.include_edges,
+                include_input_variables=False,
+            )
+            for wf in result.items
+        ]
+        return avs_pb2.ListTasksResp(items=items, page_info=page_info_pb(result.page))
+
+    async def SetTaskEnabled(
+        self, request: avs_pb2.SetTaskEnabledReq, context: Ctx
+    ) -> avs_pb2.SetTaskEnabledResp:
+        outcome = await self._s.workflows.set_enabled(
+            current_principal().address, request.id, request.enabled, self._s.now_ms()
+        )
+        return avs_pb2.SetTaskEnabledResp(
+            success=outcome.success,
+            status=outcome.status,
+            message=outcome.message,
+            id=outcome.workflow_id,
+            previous_status=outcome.previous_status,
+            updated_at=outcome.at_ms,
+        )
+
+    async def DeleteTask(self, request: avs_pb2.IdReq, context: Ctx) -> avs_pb2.DeleteTaskResp:
+        outcome = await self._s.workflows.delete(
+            current_principal().address, request.id, self._s.now_ms()
+        )
+        return avs_pb2.DeleteTaskResp(
+            success=outcome.success,
+            status=outcome.status,
+            message=outcome.message,
+            id=outcome.workflow_id,
+            previous_status=outcome.previous_status,
+            deleted_at=outcome.at_ms,
+        )
+
+    async def CancelTask(self, request: avs_pb2.IdReq, context: Ctx) -> wrappers_pb2.BoolValue:
+        cancelled = await self._s.workflows.cancel(
+            current_principal().address, request.id, self._s.now_ms()
+        )
+        return wrappers_pb2.BoolValue(value=cancelled)
+
+    async def GetWorkflowCount(
+        self, request: avs_pb2.GetWorkflowCountReq, context: Ctx
+    ) -> avs_pb2.GetWorkflowCountResp:
+        total = await self._s.workflows.count(current_principal().address, list(request.addresses))
+        return avs_pb2.GetWorkflowCountResp(total=total)

@@ -34,13 +34,16 @@ from ap_avs.auth import KeyService
 from ap_avs.chain import ChainClient
 from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
+from ap_avs.domain.validation import WorkflowLimits
+from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.secrets import SecretService
 from ap_avs.engine.wallets import WalletService
+from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import ConfigError, Unavailable
 from ap_avs.store import KV, LmdbKV
-from ap_avs.store import keys as store_keys
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.wallets import WalletRepo
+from ap_avs.store.workflows import WorkflowRepo
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class AggregatorApp:
         self.readiness = Readiness()
         self.registry = CollectorRegistry()
         self.metrics = RpcMetrics(self.registry)
+        self.events = WorkflowEvents()
         self.rpc_port: int | None = None
         self.http_port: int | None = None
         self._started = asyncio.Event()
@@ -104,12 +108,23 @@ class AggregatorApp:
             max_wallets_per_owner=cfg.smart_wallet.max_wallets_per_owner,
         )
 
-        async def workflow_owned(owner: str, workflow_id: str) -> bool:
-            suffix = f":{workflow_id}".encode()
-            rows = await store.scan_keys(store_keys.user_task_prefix(owner))
-            return any(key.endswith(suffix) for key in rows)
-
-        return Services(keys, wallets, SecretService(SecretRepo(store, cipher), workflow_owned))
+        limits = cfg.limits
+        workflows = WorkflowService(
+            WorkflowRepo(store),
+            wallets,
+            self.events,
+            WorkflowLimits(
+                min_cron_interval_seconds=limits.min_cron_interval_seconds,
+                min_block_interval=limits.min_block_interval,
+                default_max_execution=limits.default_max_execution,
+                max_execution_cap=limits.max_execution_cap,
+                max_nodes=limits.max_nodes,
+                max_loop_iterations=limits.max_loop_iterations,
+            ),
+            max_active_per_owner=limits.max_active_workflows_per_owner,
+        )
+        secrets = SecretService(SecretRepo(store, cipher), workflows.owns)
+        return Services(keys, wallets, secrets, workflows)
 
     def _build_grpc(self, services: Services) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
         server = grpc.aio.server(

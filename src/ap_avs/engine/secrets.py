@@ -81,7 +81,7 @@ class SecretService:
                 return SecretChange(matches[0].ref, now_ms)
         return SecretChange(ref, now_ms, found=False)
 
-    async def list(self, owner: str, request: PageRequest, workflow_id: str = "") -> SecretPage:
+    async def page(self, owner: str, request: PageRequest, workflow_id: str = "") -> SecretPage:
         """The caller's user and workflow secrets in key order (the cursor is the key)."""
         reverse = request.direction == "prev"
         rows = await self._repo.list(
