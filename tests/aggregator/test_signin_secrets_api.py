@@ -244,3 +244,25 @@ async def test_values_are_sealed_at_rest() -> None:
     with pytest.raises(CorruptDataError):
         await other.open(ref)
     assert "plain-text-value" not in repr(SecretValue("plain-text-value"))
+
+
+async def test_the_store_file_holds_no_secret_in_clear(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    value = "very-distinctive-secret-value-0123456789"
+    async with (
+        running_aggregator(aggregator_config(db)) as running,
+        grpc.aio.insecure_channel(running.target) as channel,
+    ):
+        stub = avs_pb2_grpc.AggregatorStub(channel)
+        await stub.CreateSecret(
+            avs_pb2.CreateOrUpdateSecretReq(name="token", secret=value), metadata=auth(ALICE)
+        )
+    raw = b"".join(p.read_bytes() for p in db.iterdir() if p.is_file())
+    assert b"token" in raw  # the record is there ...
+    assert value.encode() not in raw  # ... but its value is sealed
+    key_file = db / "secrets.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    first_key = key_file.read_bytes()
+    async with running_aggregator(aggregator_config(db)):
+        pass
+    assert key_file.read_bytes() == first_key

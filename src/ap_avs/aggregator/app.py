@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,6 +52,7 @@ logger = logging.getLogger(__name__)
 AGGREGATOR_SERVICE = avs_pb2.DESCRIPTOR.services_by_name["Aggregator"]
 NODE_SERVICE = node_pb2.DESCRIPTOR.services_by_name["Node"]
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+SECRETS_KEY_FILE = "secrets.key"
 
 
 class AggregatorApp:
@@ -93,13 +95,7 @@ class AggregatorApp:
             chain_id=chain_id,
             max_key_lifetime=timedelta(hours=cfg.max_key_lifetime_hours),
         )
-        if cfg.secrets_key is not None and cfg.secrets_key.get_secret_value():
-            cipher = SecretCipher(bytes.fromhex(cfg.secrets_key.get_secret_value()[-64:]))
-        else:
-            if cfg.environment == "production":
-                raise ConfigError("config key 'secrets_key': required in production")
-            logger.warning("secrets_key is not set: deriving the secrets key from jwt_secret")
-            cipher = SecretCipher.derive(cfg.jwt_secret.get_secret_value())
+        cipher = self._secret_cipher()
         wallets = WalletService(
             WalletRepo(store),
             chain,
@@ -125,6 +121,25 @@ class AggregatorApp:
         )
         secrets = SecretService(SecretRepo(store, cipher), workflows.owns)
         return Services(keys, wallets, secrets, workflows)
+
+    def _secret_cipher(self) -> SecretCipher:
+        """The secrets key from config, else from ``<db_path>/secrets.key`` (created once, 0600)."""
+        configured = self.config.secrets_key
+        if configured is not None and configured.get_secret_value():
+            return SecretCipher(bytes.fromhex(configured.get_secret_value().removeprefix("0x")))
+        path = Path(self.config.db_path) / SECRETS_KEY_FILE
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = path.read_bytes()
+        else:
+            key = os.urandom(32)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+            logger.warning("created a new secrets key in %s: back it up with the store", path)
+        if len(key) != 32:
+            raise ConfigError(f"secrets key file {path} is damaged (expected 32 bytes)")
+        return SecretCipher(key)
 
     def _build_grpc(self, services: Services) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
         server = grpc.aio.server(
