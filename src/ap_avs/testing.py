@@ -11,7 +11,9 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 from ap_avs.aggregator.app import AggregatorApp
 from ap_avs.auth import KeyService
 from ap_avs.config import AggregatorConfig, load_settings
+from ap_avs.devnet import DevnetOptions, DevnetState, start_devnet
 
 TEST_JWT_SECRET = "test-secret-for-loopback-only-0123456789"
 TEST_CHAIN_ID = 31337
@@ -81,3 +84,44 @@ async def running_aggregator(config: AggregatorConfig) -> AsyncIterator[RunningA
     finally:
         stop.set()
         await task
+
+
+class DevnetThread:
+    """Runs ``start_devnet`` on its own loop in a daemon thread until ``stop()``."""
+
+    def __init__(self, options: DevnetOptions) -> None:
+        self.options = options
+        self._ready: concurrent.futures.Future[DevnetState] = concurrent.futures.Future()
+        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="devnet", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            self._done.set_exception(exc)
+        else:
+            self._done.set_result(None)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with start_devnet(self.options) as state:
+            self._ready.set_result(state)
+            await self._stop.wait()
+
+    def start(self, timeout: float = 90.0) -> DevnetState:
+        self._thread.start()
+        return self._ready.result(timeout)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError("the devnet thread did not stop")
+        self._done.result(0)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import threading
 import time
 from typing import Any
 
@@ -12,48 +10,9 @@ import httpx
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from ap_avs.devnet import DevnetOptions, DevnetState, start_devnet
+from ap_avs.testing import DevnetThread
 
-
-class DevnetThread:
-    """Runs ``start_devnet`` on its own loop in a daemon thread until ``stop()``."""
-
-    def __init__(self, options: DevnetOptions) -> None:
-        self.options = options
-        self._ready: concurrent.futures.Future[DevnetState] = concurrent.futures.Future()
-        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="devnet", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:
-            if not self._ready.done():
-                self._ready.set_exception(exc)
-            self._done.set_exception(exc)
-        else:
-            self._done.set_result(None)
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with start_devnet(self.options) as state:
-            self._ready.set_result(state)
-            await self._stop.wait()
-
-    def start(self, timeout: float = 90.0) -> DevnetState:
-        self._thread.start()
-        return self._ready.result(timeout)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise RuntimeError("the devnet thread did not stop")
-        self._done.result(0)
+__all__ = ["Chain", "DevnetThread"]
 
 
 class Chain:

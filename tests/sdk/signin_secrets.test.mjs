@@ -3,20 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@avaprotocol/sdk-js";
+import { signedIn, endpoint, adminKey } from "./helpers.mjs";
 import { Wallet } from "ethers";
-
-const endpoint = process.env.AVS_ENDPOINT;
-assert.ok(endpoint, "AVS_ENDPOINT must be set");
-
-async function signedIn() {
-  const client = new Client({ endpoint });
-  const wallet = Wallet.createRandom();
-  const { message } = await client.getSignatureFormat(wallet.address);
-  const signature = await wallet.signMessage(message);
-  const { authKey } = await client.authWithSignature({ message, signature });
-  client.setAuthKey(authKey);
-  return { client, wallet };
-}
 
 test("sign in with a wallet signature", async () => {
   const { client, wallet } = await signedIn();
@@ -60,4 +48,17 @@ test("no auth key gives UNAUTHENTICATED", async () => {
     assert.equal(err.code, 16);
     return true;
   });
+});
+
+test("sign in with an admin API key for any wallet", async () => {
+  assert.ok(adminKey, "AVS_API_KEY must be set");
+  const client = new Client({ endpoint });
+  const wallet = Wallet.createRandom();
+  const { message } = await client.getSignatureFormat(wallet.address);
+  const { authKey } = await client.authWithAPIKey({ message, apiKey: adminKey });
+  const payload = JSON.parse(Buffer.from(authKey.split(".")[1], "base64url"));
+  assert.equal(payload.sub, wallet.address);
+  client.setAuthKey(authKey);
+  const secrets = await client.getSecrets({});
+  assert.deepEqual(secrets.items, []);
 });

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ap_avs.testing import aggregator_config, running_aggregator
+from ap_avs.auth import KeyService
+from ap_avs.devnet import DevnetState
+from ap_avs.testing import TEST_JWT_SECRET, aggregator_config, running_aggregator
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -28,10 +30,22 @@ def node_or_fail() -> str:
 
 
 @pytest.mark.timeout(180)
-async def test_sdk_suite(tmp_path: Path) -> None:
+async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
     node = node_or_fail()
     files = sorted(str(p) for p in HERE.glob("*.test.mjs"))
-    async with running_aggregator(aggregator_config(tmp_path / "db")) as server:
+    cfg = aggregator_config(
+        tmp_path / "db",
+        smart_wallet={
+            "eth_rpc_url": devnet.rpc_url,
+            "chain_id": devnet.chain_id,
+            "factory_address": devnet.factory,
+            "entrypoint_address": devnet.entrypoint,
+        },
+    )
+    admin_key = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=devnet.chain_id).create_api_key(
+        devnet.test_accounts[0].address, ["admin"]
+    )
+    async with running_aggregator(cfg) as server:
         started = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             node,
@@ -39,7 +53,13 @@ async def test_sdk_suite(tmp_path: Path) -> None:
             "--test-reporter=spec",
             *files,
             cwd=ROOT,
-            env={"AVS_ENDPOINT": server.target, "PATH": "/usr/bin:/bin", "NODE_NO_WARNINGS": "1"},
+            env={
+                "AVS_ENDPOINT": server.target,
+                "AVS_API_KEY": admin_key,
+                "AVS_HAS_CHAIN": "1",
+                "PATH": "/usr/bin:/bin",
+                "NODE_NO_WARNINGS": "1",
+            },
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
