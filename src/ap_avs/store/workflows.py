@@ -36,7 +36,8 @@ def _decode(raw: bytes) -> Workflow:
     return workflow_from_json(codec.loads(raw))
 
 
-def _find(txn: ReadTxn, workflow_id: str) -> Workflow | None:
+def find_workflow(txn: ReadTxn, workflow_id: str) -> Workflow | None:
+    """The workflow with this id, whatever its status (inside a transaction)."""
     for status in TaskStatus:
         raw = txn.get(keys.task(status, workflow_id))
         if raw is not None:
@@ -44,7 +45,8 @@ def _find(txn: ReadTxn, workflow_id: str) -> Workflow | None:
     return None
 
 
-def _write(txn: Txn, wf: Workflow, previous: TaskStatus | None = None) -> None:
+def write_workflow(txn: Txn, wf: Workflow, previous: TaskStatus | None = None) -> None:
+    """Store ``wf`` and its index entry, removing its record under ``previous`` status."""
     if previous is not None and previous != wf.status:
         txn.delete(keys.task(previous, wf.id))
     txn.put(keys.task(wf.status, wf.id), _encode(wf))
@@ -83,12 +85,23 @@ class WorkflowRepo:
                         f"active workflow limit reached: at most {max_active_per_owner} enabled "
                         "workflows per owner; disable or delete one first"
                     )
-            _write(txn, wf)
+            write_workflow(txn, wf)
 
         await self._kv.update(create)
 
     async def get(self, workflow_id: str) -> Workflow | None:
-        return await self._kv.view(lambda txn: _find(txn, workflow_id))
+        return await self._kv.view(lambda txn: find_workflow(txn, workflow_id))
+
+    @staticmethod
+    def find_in(txn: ReadTxn, workflow_id: str) -> Workflow | None:
+        """The workflow with this id, whatever its status, read inside a caller's transaction
+        (for use cases that decide and write other keys atomically, e.g. the job queue)."""
+        return find_workflow(txn, workflow_id)
+
+    async def enabled(self) -> list[Workflow]:
+        """Every workflow in status Enabled, in id order (start-up of operator dispatch)."""
+        rows = await self._kv.scan(keys.task_prefix(TaskStatus.ENABLED))
+        return [_decode(raw) for _, raw in rows]
 
     async def change(
         self, workflow_id: str, decide: Callable[[Workflow], Workflow | None]
@@ -101,7 +114,7 @@ class WorkflowRepo:
         """
 
         def change(txn: Txn) -> Change | None:
-            current = _find(txn, workflow_id)
+            current = find_workflow(txn, workflow_id)
             if current is None:
                 return None
             updated = decide(current)
@@ -109,7 +122,7 @@ class WorkflowRepo:
                 txn.delete(keys.task(current.status, current.id))
                 txn.delete(keys.user_task(current.owner, current.smart_wallet_address, current.id))
             elif updated != current:
-                _write(txn, updated, previous=current.status)
+                write_workflow(txn, updated, previous=current.status)
             return Change(current, updated)
 
         return await self._kv.update(change)

@@ -1,0 +1,230 @@
+"""Running a workflow's graph: every node through the runner registry, ready nodes at once.
+
+The executor owns one run's moving parts: the variables (each finished node adds
+``<name> = {input, data}``), the :class:`~ap_avs.domain.graph.Schedule` that says what may run
+next, a bound on concurrent nodes, and the steps it records in completion order. A node that
+fails (or raises) becomes a failed step; independent branches go on. Secret values are redacted
+from everything a step records. It never touches the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from ap_avs.domain.execution import Step
+from ap_avs.domain.graph import Schedule, plan
+from ap_avs.domain.nodes import Edge, Node, NodeKind
+from ap_avs.domain.values import JsonValue
+from ap_avs.domain.workflow_codec import node_to_json
+from ap_avs.engine.templates import TemplateEngine
+from ap_avs.runners.base import (
+    EXECUTION_ENGINE_ERROR,
+    EngineOptions,
+    NodeFailure,
+    NodeResult,
+    RunContext,
+    Runner,
+)
+from ap_avs.sandbox import Evaluator
+
+logger = logging.getLogger(__name__)
+
+MAX_CONCURRENT_NODES = 16
+REDACTED = "***"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def redact(value: JsonValue, secrets: Sequence[str]) -> JsonValue:
+    """``value`` with every occurrence of a secret value replaced by ``***`` (deep)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: redact(v, secrets) for k, v in value.items()}
+    return value
+
+
+def node_config_json(node: Node) -> JsonValue:
+    data = node_to_json(node)
+    return data.get("config") if isinstance(data, dict) else None
+
+
+def visible_inputs(variables: Mapping[str, JsonValue], own_name: str) -> tuple[str, ...]:
+    """Names of the variables a step could read (``<node>.data`` for node and trigger outputs)."""
+    names: list[str] = []
+    for key, value in variables.items():
+        if key in (own_name, "triggerConfig"):
+            continue
+        if key == "apContext":
+            names.append("apContext.configVars")
+        elif isinstance(value, dict) and "data" in value:
+            names.append(f"{key}.data")
+        else:
+            names.append(key)
+    return tuple(sorted(names))
+
+
+@dataclass
+class RunState:
+    """One run's variables and options, shared by the nodes of that run."""
+
+    variables: MutableMapping[str, JsonValue]
+    simulated: bool = False
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def secret_values(self) -> list[str]:
+        return sorted((v for v in self.secrets.values() if len(v) >= 4), key=len, reverse=True)
+
+
+class Executor:
+    """Runs nodes and graphs; built once by the composition root."""
+
+    def __init__(
+        self,
+        runners: Mapping[NodeKind, Runner],
+        templates: TemplateEngine,
+        evaluator: Evaluator,
+        http: httpx.AsyncClient,
+        options: EngineOptions,
+    ) -> None:
+        self._runners = runners
+        self._templates = templates
+        self._evaluator = evaluator
+        self._http = http
+        self.options = options
+
+    def _context(self, state: RunState, variables: Mapping[str, JsonValue]) -> RunContext:
+        async def render(
+            text: str,
+            *,
+            where: str,
+            json_escape: bool = False,
+            extra: Mapping[str, JsonValue] | None = None,
+        ) -> str:
+            scope = variables if not extra else {**variables, **extra}
+            return await self._templates.render(text, scope, where=where, json_escape=json_escape)
+
+        async def run_node(node: Node, extra: Mapping[str, JsonValue]) -> NodeResult:
+            return await self.invoke(node, state, {**variables, **extra})
+
+        return RunContext(
+            variables=variables,
+            render=render,
+            evaluator=self._evaluator,
+            http=self._http,
+            options=self.options,
+            run_node=run_node,
+            simulated=state.simulated,
+            secrets=state.secrets,
+        )
+
+    async def invoke(
+        self, node: Node, state: RunState, variables: Mapping[str, JsonValue]
+    ) -> NodeResult:
+        """Run one node through its runner; problems become a failed result."""
+        runner = self._runners.get(node.kind)
+        if runner is None:
+            return NodeResult(
+                False,
+                error=f"node type {node.kind.wire_name} is not supported by this server",
+                error_code=EXECUTION_ENGINE_ERROR,
+            )
+        try:
+            return await runner(node, self._context(state, variables))
+        except NodeFailure as failure:
+            return NodeResult(
+                False, output=failure.output, error=failure.message, error_code=failure.error_code
+            )
+        except Exception:
+            logger.exception("runner for %s failed unexpectedly", node.kind.wire_name)
+            return NodeResult(
+                False,
+                error=f"internal error while running node '{node.name}'",
+                error_code=EXECUTION_ENGINE_ERROR,
+            )
+
+    async def run_step(self, node: Node, state: RunState) -> tuple[Step, NodeResult]:
+        """Run one node and record it as a step (redacted)."""
+        started = now_ms()
+        snapshot = dict(state.variables)
+        result = await self.invoke(node, state, snapshot)
+        secrets = state.secret_values
+        step = Step(
+            id=node.id,
+            name=node.name,
+            kind=node.kind.wire_name,
+            success=result.success,
+            start_at=started,
+            end_at=now_ms(),
+            output=redact(result.output, secrets),
+            error=str(redact(result.error, secrets)),
+            error_code=result.error_code if not result.success else 0,
+            log=str(redact(result.log, secrets)),
+            inputs=visible_inputs(snapshot, node.name),
+            config=node_config_json(node),
+            metadata=redact(result.metadata, secrets),
+            execution_context=result.execution_context
+            if result.execution_context is not None
+            else {
+                "is_simulated": state.simulated,
+                "provider": "simulation" if state.simulated else "chain_rpc",
+                "chain_id": self.options.chain_id,
+            },
+            gas_used=result.gas_used,
+            gas_price=result.gas_price,
+            total_gas_cost=result.total_gas_cost,
+        )
+        return step, result
+
+    async def run_graph(
+        self, nodes: Sequence[Node], edges: Sequence[Edge], trigger_id: str, state: RunState
+    ) -> list[Step]:
+        """Run every reachable node of the graph; steps in completion order."""
+        by_id = {n.id: n for n in nodes}
+        schedule = Schedule(plan(nodes, edges, trigger_id))
+        steps: list[Step] = []
+        gate = asyncio.Semaphore(MAX_CONCURRENT_NODES)
+        running: dict[asyncio.Task[tuple[Step, NodeResult]], Node] = {}
+
+        async def limited(node: Node) -> tuple[Step, NodeResult]:
+            async with gate:
+                return await self.run_step(node, state)
+
+        def launch(ids: list[str]) -> None:
+            for node_id in ids:
+                node = by_id[node_id]
+                running[asyncio.create_task(limited(node), name=f"node {node.name}")] = node
+
+        launch(schedule.start())
+        try:
+            while running:
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    node = running.pop(task)
+                    step, result = task.result()
+                    steps.append(step)
+                    state.variables[node.name] = {
+                        "input": step.config,
+                        "data": redact(result.node_data, state.secret_values),
+                    }
+                    launch(schedule.finish(node.id, result.branch if result.success else None))
+        finally:
+            for task in running:
+                task.cancel()
+        return steps
