@@ -6,6 +6,7 @@ them into gRPC status codes; nothing below imports grpc.
 
     ApAvsError                      base; ``message``, ``error_code``, ``retryable``
     ├── InvalidArgument             the request is wrong: fix it and retry        INVALID_ARGUMENT
+    │   └── ScriptError             a user's JavaScript failed (ap_avs.sandbox)
     ├── Unauthenticated             missing, malformed or expired credentials     UNAUTHENTICATED
     ├── PermissionDenied            authenticated, but not allowed                PERMISSION_DENIED
     ├── NotFound                    no such thing for this caller                 NOT_FOUND
