@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ap_avs.domain.values import JsonValue
+from ap_avs.domain.values import JsonValue as JsonValue
 from ap_avs.errors import InvalidArgument
 
 MiB = 1 << 20

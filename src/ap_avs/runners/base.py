@@ -155,5 +155,5 @@ class RunContext:
     """Secret values of this run (for runners that need e.g. an API key); never log them."""
 
 
-class Runner(Protocol):
-    async def __call__(self, node: Node, ctx: RunContext) -> NodeResult: ...
+Runner = Callable[[Node, RunContext], Awaitable[NodeResult]]
+"""``async def run(node, ctx) -> NodeResult``: what every runner module exposes."""
