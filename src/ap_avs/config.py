@@ -137,6 +137,14 @@ class LimitsConfig(_Section):
     max_loop_iterations: int = Field(default=1000, gt=0)
 
 
+class EngineConfig(_Section):
+    """How workflows run: queue workers, JavaScript sandbox processes, HTTP timeouts."""
+
+    workers: int = Field(default=4, gt=0, le=64)
+    sandbox_workers: int = Field(default=2, gt=0, le=32)
+    http_timeout_seconds: float = Field(default=30.0, gt=0)
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -211,6 +219,7 @@ class AggregatorConfig(_YamlSettings):
     notifications: NotificationsConfig = NotificationsConfig()
     backup: BackupConfig = BackupConfig()
     limits: LimitsConfig = LimitsConfig()
+    engine: EngineConfig = EngineConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)

@@ -570,7 +570,7 @@ def test_random_json_round_trips_through_value(data: Any) -> None:
     value = json_to_value(data)
     back = value_to_json(value)
     assert back == _normalised(data)
-    assert json_to_value(back) == value
+    assert value_to_json(json_to_value(back)) == back  # stable (-0.0 reads as 0)
     assert codec.loads(codec.dumps(back)) == back
 
 

@@ -16,13 +16,22 @@ from google.protobuf import wrappers_pb2
 
 from ap_avs._proto import avs_pb2
 from ap_avs.aggregator import convert
+from ap_avs.aggregator.convert_execution import (
+    STEP_OUTPUT_FIELD,
+    execution_to_pb,
+    fired_trigger_from_pb,
+    step_to_pb,
+)
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.auth import KeyService
 from ap_avs.domain.pagination import PageInfo, PageRequest
 from ap_avs.domain.signin import validate_wallet_for_signature_format
+from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.secrets import SecretChange, SecretService
+from ap_avs.engine.simulate import Simulator
 from ap_avs.engine.wallets import WalletService, WalletView
 from ap_avs.engine.workflows import WorkflowService
+from ap_avs.errors import InvalidArgument
 from ap_avs.version import __version__
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
@@ -68,6 +77,8 @@ class Services:
     wallets: WalletService
     secrets: SecretService
     workflows: WorkflowService
+    executions: ExecutionService
+    simulator: Simulator
     now_ms: Callable[[], int] = _now_ms
 
 
@@ -280,3 +291,159 @@ class AggregatorApi:
     ) -> avs_pb2.GetWorkflowCountResp:
         total = await self._s.workflows.count(current_principal().address, list(request.addresses))
         return avs_pb2.GetWorkflowCountResp(total=total)
+
+    # --- executions ----------------------------------------------------------------------------
+
+    async def TriggerTask(
+        self, request: avs_pb2.TriggerTaskReq, context: Ctx
+    ) -> avs_pb2.TriggerTaskResp:
+        kind, data = fired_trigger_from_pb(request)
+        trigger_input = {
+            key: convert.value_to_json(value, where=f"trigger_input.{key}")
+            for key, value in request.trigger_input.items()
+        }
+        done = await self._s.executions.trigger(
+            current_principal().address,
+            request.task_id,
+            kind,
+            data,
+            trigger_input,
+            blocking=request.is_blocking,
+            now_ms=self._s.now_ms(),
+        )
+        response = avs_pb2.TriggerTaskResp(
+            execution_id=done.execution_id,
+            workflow_id=done.workflow_id,
+            status=int(done.status),  # type: ignore[arg-type]
+            start_at=done.start_at,
+        )
+        if done.execution is not None:
+            response.end_at = done.execution.end_at
+            if done.execution.error:
+                response.error = done.execution.error
+            response.steps.extend(step_to_pb(s) for s in done.execution.steps)
+        return response
+
+    async def ListExecutions(
+        self, request: avs_pb2.ListExecutionsReq, context: Ctx
+    ) -> avs_pb2.ListExecutionsResp:
+        page = PageRequest.from_wire(
+            before=request.before, after=request.after, limit=request.limit
+        )
+        result = await self._s.executions.page(
+            current_principal().address, list(request.task_ids), page
+        )
+        return avs_pb2.ListExecutionsResp(
+            items=[execution_to_pb(e) for e in result.items], page_info=page_info_pb(result.page)
+        )
+
+    async def GetExecution(self, request: avs_pb2.ExecutionReq, context: Ctx) -> avs_pb2.Execution:
+        execution = await self._s.executions.get(
+            current_principal().address, request.task_id, request.execution_id, self._s.now_ms()
+        )
+        return execution_to_pb(execution)
+
+    async def GetExecutionStatus(
+        self, request: avs_pb2.ExecutionReq, context: Ctx
+    ) -> avs_pb2.ExecutionStatusResp:
+        status = await self._s.executions.status(
+            current_principal().address, request.task_id, request.execution_id, self._s.now_ms()
+        )
+        return avs_pb2.ExecutionStatusResp(status=int(status))  # type: ignore[arg-type]
+
+    async def GetExecutionCount(
+        self, request: avs_pb2.GetExecutionCountReq, context: Ctx
+    ) -> avs_pb2.GetExecutionCountResp:
+        total = await self._s.executions.count(
+            current_principal().address, list(request.workflow_ids)
+        )
+        return avs_pb2.GetExecutionCountResp(total=total)
+
+    async def GetExecutionStats(
+        self, request: avs_pb2.GetExecutionStatsReq, context: Ctx
+    ) -> avs_pb2.GetExecutionStatsResp:
+        stats = await self._s.executions.stats(
+            current_principal().address,
+            list(request.workflow_ids),
+            request.days,
+            self._s.now_ms(),
+        )
+        return avs_pb2.GetExecutionStatsResp(
+            total=stats.total,
+            succeeded=stats.succeeded,
+            failed=stats.failed,
+            avg_execution_time=stats.avg_execution_ms,
+        )
+
+    # --- simulation ----------------------------------------------------------------------------
+
+    async def RunNodeWithInputs(
+        self, request: avs_pb2.RunNodeWithInputsReq, context: Ctx
+    ) -> avs_pb2.RunNodeWithInputsResp:
+        if not request.HasField("node"):
+            return avs_pb2.RunNodeWithInputsResp(
+                success=False,
+                error="node is required",
+                error_code=3000,  # type: ignore[arg-type]
+            )
+        node = convert.node_from_pb(request.node)
+        variables = {
+            key: convert.value_to_json(value, where=f"input_variables.{key}")
+            for key, value in request.input_variables.items()
+        }
+        step = await self._s.simulator.run_node(current_principal().address, node, variables)
+        response = avs_pb2.RunNodeWithInputsResp(
+            success=step.success,
+            error=step.error,
+            error_code=step.error_code,  # type: ignore[arg-type]
+        )
+        if step.metadata is not None:
+            response.metadata.CopyFrom(convert.json_to_value(step.metadata))
+        if step.execution_context is not None:
+            response.execution_context.CopyFrom(convert.json_to_value(step.execution_context))
+        field = STEP_OUTPUT_FIELD[step.kind]
+        getattr(response, field).data.CopyFrom(convert.json_to_value(step.output))
+        return response
+
+    async def RunTrigger(
+        self, request: avs_pb2.RunTriggerReq, context: Ctx
+    ) -> avs_pb2.RunTriggerResp:
+        if not request.HasField("trigger"):
+            return avs_pb2.RunTriggerResp(success=False, error="trigger is required")
+        trigger = convert.trigger_from_pb(request.trigger)
+        trigger_input = {
+            key: convert.value_to_json(value, where=f"trigger_input.{key}")
+            for key, value in request.trigger_input.items()
+        }
+        fired = await self._s.simulator.run_trigger(trigger, trigger_input)
+        response = avs_pb2.RunTriggerResp(
+            success=fired.success,
+            error=fired.error,
+            error_code=fired.error_code,  # type: ignore[arg-type]
+        )
+        if fired.metadata is not None:
+            response.metadata.CopyFrom(convert.json_to_value(fired.metadata))
+        response.execution_context.CopyFrom(
+            convert.json_to_value({"isSimulated": True, "provider": "chain_rpc"})
+        )
+        field = STEP_OUTPUT_FIELD[trigger.kind.wire_name]
+        getattr(response, field).data.CopyFrom(convert.json_to_value(fired.data))
+        return response
+
+    async def SimulateTask(
+        self, request: avs_pb2.SimulateTaskReq, context: Ctx
+    ) -> avs_pb2.Execution:
+        if not request.HasField("trigger"):
+            raise InvalidArgument("trigger is required for task simulation")
+        if not request.nodes:
+            raise InvalidArgument("at least one node is required for task simulation")
+        draft = convert.workflow_from_create_req(
+            avs_pb2.CreateTaskReq(
+                trigger=request.trigger,
+                nodes=request.nodes,
+                edges=request.edges,
+                input_variables=request.input_variables,
+            )
+        )
+        execution = await self._s.simulator.simulate(current_principal().address, draft)
+        return execution_to_pb(execution)

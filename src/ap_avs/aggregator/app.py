@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import grpc
+import httpx
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
@@ -37,11 +38,22 @@ from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
 from ap_avs.domain.validation import WorkflowLimits
 from ap_avs.engine.events import WorkflowEvents
-from ap_avs.engine.secrets import SecretService
+from ap_avs.engine.executions import ExecutionService
+from ap_avs.engine.executor import Executor
+from ap_avs.engine.queue import JobQueue
+from ap_avs.engine.registry import default_runners
+from ap_avs.engine.runs import FeeRates, RunService
+from ap_avs.engine.secrets import RunSecrets, SecretService
+from ap_avs.engine.simulate import Simulator
+from ap_avs.engine.templates import TemplateEngine
 from ap_avs.engine.wallets import WalletService
+from ap_avs.engine.worker import Workers
 from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import ConfigError, Unavailable
+from ap_avs.runners.base import EngineOptions
+from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
+from ap_avs.store.executions import ExecutionRepo
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.wallets import WalletRepo
 from ap_avs.store.workflows import WorkflowRepo
@@ -88,7 +100,14 @@ class AggregatorApp:
             delay = min(delay * 2, 10.0)
         return None
 
-    def _services(self, store: KV, chain: ChainClient | None, chain_id: int) -> Services:
+    def _services(
+        self,
+        store: KV,
+        chain: ChainClient | None,
+        chain_id: int,
+        sandbox: SandboxPool,
+        http: httpx.AsyncClient,
+    ) -> Services:
         cfg = self.config
         keys = KeyService(
             jwt_secret=cfg.jwt_secret.get_secret_value(),
@@ -105,22 +124,55 @@ class AggregatorApp:
         )
 
         limits = cfg.limits
+        workflow_limits = WorkflowLimits(
+            min_cron_interval_seconds=limits.min_cron_interval_seconds,
+            min_block_interval=limits.min_block_interval,
+            default_max_execution=limits.default_max_execution,
+            max_execution_cap=limits.max_execution_cap,
+            max_nodes=limits.max_nodes,
+            max_loop_iterations=limits.max_loop_iterations,
+        )
         workflows = WorkflowService(
             WorkflowRepo(store),
             wallets,
             self.events,
-            WorkflowLimits(
-                min_cron_interval_seconds=limits.min_cron_interval_seconds,
-                min_block_interval=limits.min_block_interval,
-                default_max_execution=limits.default_max_execution,
-                max_execution_cap=limits.max_execution_cap,
-                max_nodes=limits.max_nodes,
-                max_loop_iterations=limits.max_loop_iterations,
-            ),
+            workflow_limits,
             max_active_per_owner=limits.max_active_workflows_per_owner,
         )
-        secrets = SecretService(SecretRepo(store, cipher), workflows.owns)
-        return Services(keys, wallets, secrets, workflows)
+        secret_repo = SecretRepo(store, cipher)
+        secrets = SecretService(secret_repo, workflows.owns)
+        engine = cfg.engine
+        executor = Executor(
+            default_runners(),
+            TemplateEngine(sandbox),
+            sandbox,
+            http,
+            EngineOptions(
+                http_timeout_seconds=engine.http_timeout_seconds,
+                max_loop_iterations=limits.max_loop_iterations,
+                chain_id=chain_id,
+            ),
+        )
+        macros = {k: v.get_secret_value() for k, v in cfg.macros.secrets.items()}
+        runs = RunService(
+            ExecutionRepo(store),
+            executor,
+            RunSecrets(secret_repo, macros),
+            self.events,
+            wallets.owns,
+            FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
+        )
+        self.queue = JobQueue(store)
+        self.workers = Workers(self.queue, runs, count=engine.workers)
+        executions = ExecutionService(WorkflowRepo(store), ExecutionRepo(store), runs, self.queue)
+        simulator = Simulator(
+            executor,
+            RunSecrets(secret_repo, macros),
+            chain,
+            workflow_limits,
+            FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
+        )
+        return Services(keys, wallets, secrets, workflows, executions, simulator)
 
     def _secret_cipher(self) -> SecretCipher:
         """The secrets key from config, else from ``<db_path>/secrets.key`` (created once, 0600)."""
@@ -194,6 +246,7 @@ class AggregatorApp:
         store = self._open_store()
         rpc_url = self.config.smart_wallet.eth_rpc_url
         chain = ChainClient(rpc_url) if rpc_url else None
+        resources = contextlib.AsyncExitStack()
         try:
             chain_id = await self._chain_id(chain, stop)
             if chain_id is None:
@@ -202,7 +255,12 @@ class AggregatorApp:
                 raise ConfigError(
                     "config key 'smart_wallet.eth_rpc_url': required (or set smart_wallet.chain_id)"
                 )
-            services = self._services(store, chain, chain_id)
+            sandbox = SandboxPool(size=self.config.engine.sandbox_workers, limits=Limits())
+            await sandbox.start()
+            resources.push_async_callback(sandbox.close)
+            http_client = httpx.AsyncClient(timeout=self.config.engine.http_timeout_seconds)
+            resources.push_async_callback(http_client.aclose)
+            services = self._services(store, chain, chain_id, sandbox, http_client)
             server, health_servicer = self._build_grpc(services)
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
@@ -212,6 +270,7 @@ class AggregatorApp:
                 await server.start()
                 if http is not None:
                     tasks.create_task(http.serve(), name="http")
+                workers = tasks.create_task(self.workers.run(), name="workers")
                 for service in (AGGREGATOR_SERVICE.full_name, NODE_SERVICE.full_name, ""):
                     await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
                 self.readiness.ready = True
@@ -227,9 +286,11 @@ class AggregatorApp:
                 self.readiness.ready = False
                 await health_servicer.enter_graceful_shutdown()
                 await server.stop(self.config.grace_period_seconds)
+                workers.cancel()
                 if http is not None:
                     http.stop()
         finally:
+            await resources.aclose()
             if chain is not None:
                 await chain.aclose()
             await store.close()

@@ -9,7 +9,7 @@ Raises:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from ap_avs.domain import secrets as rules
@@ -97,3 +97,37 @@ class SecretService:
         if reverse:
             rows.reverse()
         return SecretPage(rows, page_info(request, [r.key for r in rows], more))
+
+
+class RunSecrets:
+    """The secret values a run of a workflow may read (``apContext.configVars``).
+
+    Precedence (PROTOCOL.md §7.5): config macros, overridden by the owner's user-scoped secrets;
+    the workflow's own secrets fill names not yet taken. Org-scoped secrets are never loaded.
+    """
+
+    def __init__(self, repo: SecretRepo, macros: Mapping[str, str]) -> None:
+        self._repo = repo
+        self._macros = dict(macros)
+
+    async def load(self, owner: str, workflow_id: str | None) -> dict[str, str]:
+        values = dict(self._macros)
+        workflow_scoped: dict[str, str] = {}
+        for info in await self._repo.list(owner):
+            scope = info.ref.scope
+            if scope is Scope.WORKFLOW and info.ref.workflow_id != workflow_id:
+                continue
+            secret = await self._repo.open(info.ref)
+            if secret is None:
+                continue
+            if scope is Scope.USER:
+                values[info.ref.name] = secret.reveal()
+            else:
+                workflow_scoped[info.ref.name] = secret.reveal()
+        for name, value in workflow_scoped.items():
+            values.setdefault(name, value)
+        return values
+
+    @property
+    def macros(self) -> dict[str, str]:
+        return dict(self._macros)

@@ -15,6 +15,8 @@ key                                        value                           what 
 ``history:<taskId>:<executionId>``         JSON execution                  execution record
 ``trigger:<taskId>:<executionId>``         ``1`` (pending)                 queued-run marker
 ``pending:<taskId>:<executionId>``         decimal execution index         pre-allocated run id
+``pending_bound:<taskId>:<executionId>``   decimal job id                  pre-allocated id taken
+                                                                           by a queued job
 ``execution_index_counter:<taskId>``       decimal counter                 next execution index
 ``secret:_:<owner>:_:<name>``              raw secret bytes                secret, user scope
 ``secret:_:<owner>:<workflowId>:<name>``   raw secret bytes                secret, workflow scope
@@ -332,6 +334,12 @@ def pending_prefix(task_id: str) -> bytes:
 
 def parse_pending(key: bytes) -> ExecutionKey:
     return _parse_execution(key, "pending")
+
+
+def pending_bound(task_id: str, execution_id: str) -> bytes:
+    """``pending_bound:<taskId>:<executionId>``: the pre-allocated id is bound to a queued job
+    (so a second trigger does not take it too); removed when the job finishes."""
+    return _execution("pending_bound", task_id, execution_id)
 
 
 def execution_index_counter(task_id: str) -> bytes:

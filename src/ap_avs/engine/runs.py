@@ -1,0 +1,182 @@
+"""Running a stored workflow once: count the run, execute the graph, record the execution.
+
+Used for every real run: queued runs from operators' trigger reports and TriggerTask, blocking
+TriggerTask runs. The trigger data given here is exactly what the trigger produced (the queue
+stores it whole), so queued and blocking runs see the same variables (LESSONS 14).
+
+Raises:
+    nothing on purpose: a run that cannot execute is recorded as a FAILED execution; a workflow
+    that no longer exists gives ``None`` (the caller drops the job).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from ap_avs.domain.execution import (
+    Execution,
+    ExecutionStatus,
+    Fee,
+    NodeCost,
+    Step,
+    ValueFee,
+    summarize,
+)
+from ap_avs.domain.nodes import NodeKind
+from ap_avs.domain.values import JsonValue
+from ap_avs.domain.workflow import Workflow
+from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
+from ap_avs.engine.executor import Executor, RunState, now_ms, redact
+from ap_avs.engine.queue import FiredTrigger
+from ap_avs.engine.secrets import RunSecrets
+from ap_avs.engine.variables import run_variables, trigger_config_json
+from ap_avs.errors import ApAvsError
+from ap_avs.log import log_context
+from ap_avs.store.executions import ExecutionRepo
+
+logger = logging.getLogger(__name__)
+
+ON_CHAIN = frozenset({NodeKind.ETH_TRANSFER, NodeKind.CONTRACT_WRITE})
+WalletCheck = Callable[[str, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRates:
+    execution_fee_usd: float = 0.02
+    tier_1_percent: float = 0.03
+
+
+def has_on_chain_nodes(wf: Workflow) -> bool:
+    for node in wf.nodes:
+        if node.kind in ON_CHAIN:
+            return True
+        runner = getattr(node.config, "runner", None)
+        if runner is not None and runner.kind in ON_CHAIN:
+            return True
+    return False
+
+
+def fees(
+    wf: Workflow, steps: list[Step], rates: FeeRates
+) -> tuple[Fee, tuple[NodeCost, ...], ValueFee]:
+    """Execution fee, costs of goods per on-chain step, and the value fee (PROTOCOL §7.2.13)."""
+    cogs = tuple(
+        NodeCost(s.id, "gas", Fee(s.total_gas_cost, "WEI"), s.gas_used)
+        for s in steps
+        if s.total_gas_cost not in ("", "0")
+    )
+    if has_on_chain_nodes(wf):
+        value = ValueFee(
+            Fee(f"{rates.tier_1_percent:.2f}", "PERCENTAGE"),
+            1,
+            "input_token_value",
+            "rule_based",
+            1.0,
+            "V1 default: workflow contains on-chain execution nodes",
+        )
+    else:
+        value = ValueFee(
+            Fee("0", "PERCENTAGE"),
+            0,
+            "",
+            "rule_based",
+            1.0,
+            "Workflow has no on-chain execution nodes",
+        )
+    return Fee(f"{rates.execution_fee_usd:.6f}", "USD"), cogs, value
+
+
+def trigger_step(wf: Workflow, trigger: FiredTrigger, at_ms: int, *, simulated: bool) -> Step:
+    return Step(
+        id=wf.trigger.id,
+        name=wf.trigger.name,
+        kind=trigger.kind.wire_name,
+        success=True,
+        start_at=at_ms,
+        end_at=at_ms,
+        output=trigger.data,
+        log=f"{'Simulated trigger' if simulated else 'Trigger'}: {wf.trigger.name} executed "
+        "successfully",
+        config=trigger_config_json(wf),
+    )
+
+
+class RunService:
+    """Executes stored workflows and records their executions."""
+
+    def __init__(
+        self,
+        repo: ExecutionRepo,
+        executor: Executor,
+        secrets: RunSecrets,
+        events: WorkflowEvents,
+        wallet_check: WalletCheck,
+        rates: FeeRates | None = None,
+    ) -> None:
+        self._repo = repo
+        self._executor = executor
+        self._secrets = secrets
+        self._events = events
+        self._wallet_check = wallet_check
+        self._rates = rates or FeeRates()
+
+    async def _runner_problem(self, wf: Workflow) -> str | None:
+        if not has_on_chain_nodes(wf):
+            return None
+        try:
+            owned = await self._wallet_check(wf.owner, wf.smart_wallet_address)
+        except ApAvsError as exc:
+            return f"failed to validate wallet ownership for owner {wf.owner}: {exc.message}"
+        return None if owned else "task smart wallet address does not belong to owner"
+
+    async def run(
+        self,
+        workflow_id: str,
+        execution_id: str,
+        trigger: FiredTrigger,
+        trigger_input: Mapping[str, JsonValue] | None = None,
+    ) -> Execution | None:
+        """Run the workflow once and store the execution; None when the workflow is gone."""
+        with log_context(task_id=workflow_id, execution_id=execution_id):
+            started = now_ms()
+            begun = await self._repo.begin(workflow_id, execution_id, started)
+            if begun is None:
+                logger.info("workflow no longer exists; run dropped")
+                return None
+            wf = begun.workflow
+            secrets = await self._secrets.load(wf.owner, wf.id)
+            first = trigger_step(wf, trigger, started, simulated=False)
+            steps = [first]
+            problem = await self._runner_problem(wf)
+            if problem is None:
+                variables = run_variables(
+                    wf, trigger.data, trigger_input=trigger_input or {}, secrets=secrets
+                )
+                state = RunState(variables, simulated=False, secrets=secrets)
+                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+                status, error = summarize(steps)
+            else:
+                status, error = ExecutionStatus.FAILED, problem
+            fee, cogs, value = fees(wf, steps, self._rates)
+            secret_values = [v for v in secrets.values() if len(v) >= 4]
+            execution = Execution(
+                id=execution_id,
+                workflow_id=wf.id,
+                index=begun.index,
+                status=status,
+                start_at=started,
+                end_at=now_ms(),
+                error=str(redact(error, secret_values)),
+                steps=tuple(steps),
+                execution_fee=fee,
+                cogs=cogs,
+                value_fee=value,
+                trigger_kind=trigger.kind.wire_name,
+            )
+            completed = await self._repo.finish(execution, now_ms())
+            if completed is not None:
+                self._events.publish(WorkflowEventKind.COMPLETED, completed)
+            logger.info("execution %s finished: %s", execution_id, status.name)
+            return execution

@@ -1,0 +1,225 @@
+"""Running without storing: one node (RunNodeWithInputs), one trigger (RunTrigger), or a whole
+draft workflow (SimulateTask).
+
+Nothing here writes to the store, and every run is in simulation mode: on-chain runners
+estimate or call, they never send a UserOp (LESSONS 24). Off-chain nodes (REST, GraphQL,
+custom code) run for real, as a user testing a workflow expects.
+
+Raises:
+    InvalidArgument: a draft that fails validation (same rules and messages as CreateTask).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ap_avs.chain import ChainClient
+from ap_avs.domain import ids
+from ap_avs.domain.events import EventIndex, Log, decode_log, json_of
+from ap_avs.domain.execution import Execution, Step, summarize
+from ap_avs.domain.nodes import Node
+from ap_avs.domain.triggers import (
+    EventTriggerConfig,
+    ManualTriggerConfig,
+    Trigger,
+    TriggerKind,
+)
+from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
+from ap_avs.domain.values import JsonValue
+from ap_avs.domain.workflow import WorkflowDraft
+from ap_avs.engine.executor import Executor, RunState, now_ms
+from ap_avs.engine.queue import FiredTrigger
+from ap_avs.engine.runs import FeeRates, fees, trigger_step
+from ap_avs.engine.secrets import RunSecrets
+from ap_avs.engine.variables import run_variables
+from ap_avs.errors import ApAvsError
+from ap_avs.runners.base import RPC_NODE_ERROR
+
+EVENT_SEARCH_BLOCKS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerRun:
+    """What evaluating a trigger now gave."""
+
+    success: bool
+    data: JsonValue = None
+    error: str = ""
+    error_code: int = 0
+    metadata: JsonValue = None
+
+
+def time_output(at_ms: int) -> dict[str, JsonValue]:
+    moment = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
+    return {
+        "timestamp": at_ms,
+        "timestampIso": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z",
+    }
+
+
+def _log(raw: Mapping[str, JsonValue]) -> Log:
+    return Log(
+        address=str(raw["address"]).lower(),
+        topics=tuple(str(t).lower() for t in raw.get("topics", []) or []),  # type: ignore[union-attr]
+        data=bytes.fromhex(str(raw.get("data", "0x"))[2:]),
+        block_number=int(str(raw["blockNumber"]), 16),
+        block_hash=str(raw.get("blockHash", "")),
+        transaction_hash=str(raw.get("transactionHash", "")),
+        transaction_index=int(str(raw.get("transactionIndex", "0x0")), 16),
+        log_index=int(str(raw.get("logIndex", "0x0")), 16),
+        removed=bool(raw.get("removed", False)),
+    )
+
+
+class Simulator:
+    """RunNodeWithInputs, RunTrigger and SimulateTask for authenticated owners."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        secrets: RunSecrets,
+        chain: ChainClient | None,
+        limits: WorkflowLimits,
+        rates: FeeRates | None = None,
+    ) -> None:
+        self._executor = executor
+        self._secrets = secrets
+        self._chain = chain
+        self._limits = limits
+        self._rates = rates or FeeRates()
+
+    async def run_node(
+        self, owner: str, node: Node, input_variables: Mapping[str, JsonValue]
+    ) -> Step:
+        """One node with the given variables (plus the owner's secrets), simulated."""
+        secrets = await self._secrets.load(owner, None)
+        variables: dict[str, JsonValue] = dict(input_variables)
+        variables["apContext"] = {"configVars": dict(secrets)}
+        state = RunState(variables, simulated=True, secrets=secrets)
+        step, _ = await self._executor.run_step(node, state)
+        return step
+
+    async def run_trigger(
+        self, trigger: Trigger, trigger_input: Mapping[str, JsonValue]
+    ) -> TriggerRun:
+        """Evaluate a trigger now: what it would output if it fired."""
+        config = trigger.config
+        if trigger.kind in (TriggerKind.CRON, TriggerKind.FIXED_TIME):
+            return TriggerRun(True, time_output(now_ms()))
+        if isinstance(config, ManualTriggerConfig):
+            if config.data is None:
+                return TriggerRun(False, error="ManualTrigger data is required and cannot be null")
+            return TriggerRun(True, config.data)
+        if self._chain is None:
+            return TriggerRun(
+                False, error="the chain RPC is not configured", error_code=RPC_NODE_ERROR
+            )
+        try:
+            if trigger.kind is TriggerKind.BLOCK:
+                return TriggerRun(True, await self._latest_block())
+            if isinstance(config, EventTriggerConfig):
+                return await self._latest_event(trigger.id, config)
+        except ApAvsError as exc:
+            return TriggerRun(False, error=exc.message, error_code=RPC_NODE_ERROR)
+        return TriggerRun(False, error=f"unsupported trigger type: {trigger.kind.wire_name}")
+
+    async def _latest_block(self) -> dict[str, JsonValue]:
+        assert self._chain is not None
+        block = await self._chain.request("eth_getBlockByNumber", ["latest", False])
+        if not isinstance(block, dict):
+            raise ApAvsError("the chain returned no latest block")
+        return {
+            "blockNumber": int(str(block["number"]), 16),
+            "blockHash": block.get("hash"),
+            "timestamp": int(str(block["timestamp"]), 16),
+            "parentHash": block.get("parentHash"),
+            "difficulty": str(int(str(block.get("difficulty", "0x0")), 16)),
+            "gasLimit": int(str(block.get("gasLimit", "0x0")), 16),
+            "gasUsed": int(str(block.get("gasUsed", "0x0")), 16),
+        }
+
+    async def _latest_event(self, trigger_id: str, config: EventTriggerConfig) -> TriggerRun:
+        """The most recent log in the last blocks that satisfies a query and its conditions."""
+        assert self._chain is not None
+        index = EventIndex()
+        index.add(trigger_id, config.queries)
+        head = await self._chain.block_number()
+        start = max(0, head - EVENT_SEARCH_BLOCKS)
+        logs: list[Log] = []
+        for wanted in index.log_filters():
+            params: dict[str, JsonValue] = {"fromBlock": hex(start), "toBlock": hex(head)}
+            if wanted.addresses is not None:
+                params["address"] = list(wanted.addresses)
+            found = await self._chain.request("eth_getLogs", [params])
+            logs.extend(_log(raw) for raw in found or [] if isinstance(raw, dict))
+        logs.sort(key=lambda log: (log.block_number, log.log_index), reverse=True)
+        for log in logs:
+            for match in index.match(log):
+                event = match.event or decode_log(log, match.query.events)
+                data: dict[str, JsonValue] = {
+                    "address": log.address,
+                    "contractAddress": log.address,
+                    "blockNumber": log.block_number,
+                    "blockHash": log.block_hash,
+                    "transactionHash": log.transaction_hash,
+                    "transactionIndex": log.transaction_index,
+                    "logIndex": log.log_index,
+                    "topics": list(log.topics),
+                    "data": "0x" + log.data.hex(),
+                }
+                if event is not None:
+                    data["eventName"] = event.name
+                    data.update({k: json_of(v) for k, v in event.fields.items()})
+                return TriggerRun(True, data)
+        return TriggerRun(
+            False,
+            error="Conditions not met. Data: no matching event in the last "
+            f"{EVENT_SEARCH_BLOCKS} blocks",
+        )
+
+    async def simulate(self, owner: str, draft: WorkflowDraft) -> Execution:
+        """SimulateTask: validate the draft like CreateTask, fire its trigger now, run the graph
+        simulated, return the execution (never stored)."""
+        started = now_ms()
+        wf = validate_new_workflow(
+            draft,
+            workflow_id=ids.new_id(now_ms=started),
+            owner=owner,
+            now_ms=started,
+            limits=self._limits,
+        )
+        fired = await self.run_trigger(wf.trigger, {})
+        secrets = await self._secrets.load(owner, None)
+        first = trigger_step(wf, FiredTrigger(wf.trigger.kind, fired.data), started, simulated=True)
+        steps = [
+            dataclasses.replace(
+                first,
+                success=fired.success,
+                error=fired.error,
+                end_at=now_ms(),
+                execution_context={"is_simulated": True, "provider": "simulation"},
+            )
+        ]
+        if fired.success:
+            variables = run_variables(wf, fired.data, trigger_input={}, secrets=secrets)
+            state = RunState(variables, simulated=True, secrets=secrets)
+            steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+        status, error = summarize(steps)
+        fee, cogs, value = fees(wf, steps, self._rates)
+        return Execution(
+            id=ids.new_id(now_ms=started),
+            workflow_id=wf.id,
+            index=0,
+            status=status,
+            start_at=started,
+            end_at=now_ms(),
+            error=error,
+            steps=tuple(steps),
+            execution_fee=fee,
+            cogs=cogs,
+            value_fee=value,
+            trigger_kind=wf.trigger.kind.wire_name,
+        )
