@@ -143,6 +143,8 @@ class EngineConfig(_Section):
     workers: int = Field(default=4, gt=0, le=64)
     sandbox_workers: int = Field(default=2, gt=0, le=32)
     http_timeout_seconds: float = Field(default=30.0, gt=0)
+    allow_private_urls: bool = False
+    """Let REST/GraphQL nodes call loopback, private and link-local addresses (local set-ups)."""
 
 
 class BackupConfig(_Section):

@@ -48,6 +48,7 @@ def aggregator_settings(state: DevnetState, options: StackOptions) -> dict[str, 
         "jwt_secret": secrets.token_hex(32),
         "secrets_key": secrets.token_hex(32),
         "approved_operators": [state.test_accounts[-1].address],
+        "engine": {"allow_private_urls": True},
         "smart_wallet": {
             "eth_rpc_url": state.rpc_url,
             "eth_ws_url": state.ws_url,

@@ -43,6 +43,7 @@ def aggregator_config(db_path: Path, **overrides: Any) -> AggregatorConfig:
         "http_bind_address": "127.0.0.1:0",
         "grace_period_seconds": 1.0,
         "smart_wallet": {"chain_id": TEST_CHAIN_ID},
+        "engine": {"allow_private_urls": True},
     }
     data.update(overrides)
     return load_settings(AggregatorConfig, data, "test config")

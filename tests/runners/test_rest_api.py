@@ -332,3 +332,25 @@ async def test_secret_values_never_reach_errors_logs_or_output_url(
     assert SECRET.replace("/", "%2F") not in out(good)["url"]
     failing = await call(make_ctx, url=f"{server}/status/404?key={{{{apContext.configVars.key}}}}")
     assert SECRET not in failing.error + failing.log
+
+
+async def test_mock_host_is_answered_in_process(make_ctx: MakeContext) -> None:
+    result = await call(
+        make_ctx,
+        url="https://mock-api.ap-aggregator.local/orders?id=7",
+        method="POST",
+        body='{"qty": 3}',
+        headers={"Content-Type": "application/json"},
+        options={"allow_private_urls": False},
+    )
+    assert result.success, result.error
+    assert isinstance(result.output, dict)
+    assert result.output["status"] == 200
+    echo = result.output["data"]
+    assert isinstance(echo, dict)
+    assert (echo["method"], echo["path"], echo["query"], echo["body"]) == (
+        "POST",
+        "/orders",
+        {"id": "7"},
+        {"qty": 3},
+    )

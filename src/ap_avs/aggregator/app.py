@@ -149,6 +149,7 @@ class AggregatorApp:
             http,
             EngineOptions(
                 http_timeout_seconds=engine.http_timeout_seconds,
+                allow_private_urls=engine.allow_private_urls,
                 max_loop_iterations=limits.max_loop_iterations,
                 chain_id=chain_id,
             ),

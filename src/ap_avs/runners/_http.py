@@ -117,6 +117,39 @@ def reason(status: int, phrase: str) -> str:
     return phrase or httpx.codes.get_reason_phrase(status) or "Unknown Status"
 
 
+MOCK_HOST = "mock-api.ap-aggregator.local"
+"""Requests to this host are answered in-process (PROTOCOL.md §7.8): workflows can be tried
+without any outside service."""
+
+
+def mock_answer(
+    method: str, url: httpx.URL, headers: Iterable[tuple[str, str]], content: bytes | None
+) -> Answer:
+    """The in-process answer of the mock host: a JSON echo of the request."""
+    text = (content or b"").decode(errors="replace")
+    try:
+        body_json: JsonValue = json.loads(text) if text else None
+    except ValueError:
+        body_json = text
+    payload = {
+        "mock": True,
+        "method": method,
+        "url": str(url),
+        "path": url.path,
+        "query": dict(url.params),
+        "headers": dict(headers),
+        "body": body_json,
+    }
+    return Answer(
+        status=200,
+        reason="OK",
+        url=str(url),
+        headers=(("content-type", "application/json"),),
+        body=json.dumps(payload).encode(),
+        encoding="utf-8",
+    )
+
+
 async def exchange(
     ctx: RunContext,
     method: str,
@@ -132,7 +165,9 @@ async def exchange(
         NodeFailure: see the module docstring.
     """
     options = ctx.options
-    check_url(url)
+    target = check_url(url)
+    if target.host == MOCK_HOST:
+        return mock_answer(method, target, headers, content)
     timeout = options.http_timeout_seconds
     try:
         request = ctx.http.build_request(

@@ -20,8 +20,9 @@ Rules:
   answer says JSON, else the text; ``<name>.data`` is that body. The output ``url`` has secret
   values masked.
 * Not ported: ``options.summarize`` (SendGrid/Telegram execution summaries) is ignored; VM
-  variables named ``url``/``method``/``body``/``headers`` do not override the config; the
-  in-process ``mock-api.ap-aggregator.local`` host does not exist.
+  variables named ``url``/``method``/``body``/``headers`` do not override the config.
+* ``https://mock-api.ap-aggregator.local/…`` is answered in-process with a JSON echo of the
+  request (method, url, path, query, headers, body), so workflows can be tried offline.
 
 Fails with (error code INVALID_REQUEST unless noted):
     ``url is required`` (MISSING_REQUIRED_FIELD); ``unsupported HTTP method …``,
