@@ -96,12 +96,19 @@ class ExecutionRepo:
         self._kv = kv
 
     async def begin(self, workflow_id: str, execution_id: str, now_ms: int) -> Begun | None:
-        """Count a run on the workflow and allocate its index (None: no such workflow)."""
+        """Count a run on the workflow and allocate its index (None: no such workflow).
+
+        Beginning the same execution again (a job rerun after a crash) counts nothing more and
+        keeps its index, so every accepted trigger counts once.
+        """
 
         def begin(txn: Txn) -> Begun | None:
             wf = find_workflow(txn, workflow_id)
             if wf is None:
                 return None
+            marker = keys.running(workflow_id, execution_id)
+            if (begun := txn.get(marker)) is not None:
+                return Begun(wf, codec.decode_int(begun))
             pending = keys.pending(workflow_id, execution_id)
             reserved = txn.get(pending)
             if reserved is not None:
@@ -114,6 +121,7 @@ class ExecutionRepo:
                 txn.put(counter, codec.encode_int(index + 1))
             counted = wf.with_run_recorded(now_ms)
             write_workflow(txn, counted, previous=wf.status)
+            txn.put(marker, codec.encode_int(index))
             return Begun(counted, index)
 
         return await self._kv.update(begin)
@@ -146,6 +154,7 @@ class ExecutionRepo:
             txn.put(keys.history(wf_id, execution.id), _encode(execution))
             txn.delete(keys.trigger(wf_id, execution.id))
             txn.delete(keys.pending(wf_id, execution.id))
+            txn.delete(keys.running(wf_id, execution.id))
             wf = find_workflow(txn, wf_id)
             if wf is None or wf.status is not TaskStatus.ENABLED or not wf.is_complete(now_ms):
                 return None

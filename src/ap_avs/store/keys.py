@@ -16,6 +16,7 @@ key                                        value                           what 
 ``trigger:<taskId>:<executionId>``         ``1`` (pending)                 queued-run marker
 ``pending:<taskId>:<executionId>``         decimal execution index         pre-allocated run id
 ``pending_bound:<taskId>:<executionId>``   decimal job id                  pre-allocated id taken
+``running:<taskId>:<executionId>``         decimal execution index         run begun, not finished
                                                                            by a queued job
 ``execution_index_counter:<taskId>``       decimal counter                 next execution index
 ``secret:_:<owner>:_:<name>``              raw secret bytes                secret, user scope
@@ -325,6 +326,12 @@ def parse_trigger(key: bytes) -> ExecutionKey:
 def pending(task_id: str, execution_id: str) -> bytes:
     """``pending:<taskId>:<executionId>``."""
     return _execution("pending", task_id, execution_id)
+
+
+def running(task_id: str, execution_id: str) -> bytes:
+    """``running:<taskId>:<executionId>``: a run that was counted and has not finished (a crash
+    leaves it, so the rerun reuses its index instead of counting twice)."""
+    return _execution("running", task_id, execution_id)
 
 
 def pending_prefix(task_id: str) -> bytes:
