@@ -22,9 +22,11 @@ from ap_avs.engine.runs import RunService
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.templates import TemplateEngine
 from ap_avs.engine.worker import Workers
+from ap_avs.errors import Unavailable
 from ap_avs.runners.base import EngineOptions, NodeResult, RunContext
 from ap_avs.store import LmdbKV, keys
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.store.keys import QueueState
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.workflows import WorkflowRepo
 
@@ -167,4 +169,47 @@ async def test_a_thousand_concurrent_triggers(tmp_path: Path, http: httpx.AsyncC
     stored = await WorkflowRepo(kv).get(wf.id)
     assert stored is not None
     assert stored.execution_count == 1000
+    await kv.close()
+
+
+class FlakyRuns:
+    """Raises ``errors`` one after the other, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def run(self, *args: object) -> None:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+
+
+@pytest.mark.parametrize(
+    ("error", "calls", "state"),
+    [
+        (Unavailable("chain RPC is unavailable"), 2, QueueState.COMPLETE),
+        (RuntimeError("a bug"), 1, QueueState.FAILED),
+    ],
+)
+async def test_transient_failures_retry_permanent_ones_do_not(
+    tmp_path: Path, error: Exception, calls: int, state: QueueState
+) -> None:
+    kv = LmdbKV(tmp_path)
+    wf = workflow(10)
+    await WorkflowRepo(kv).create(wf, max_active_per_owner=None)
+    queue = JobQueue(kv)
+    await queue.accept_trigger(wf.id, "occ", FiredTrigger(TriggerKind.MANUAL, None))
+    runs = FlakyRuns(error)
+    workers = Workers(queue, runs, count=1)  # type: ignore[arg-type]
+    task = asyncio.create_task(workers.run())
+    try:
+
+        async def settled() -> bool:
+            return await queue.depth(state) == 1
+
+        await wait_for(settled)
+    finally:
+        task.cancel()
+    assert runs.calls == calls
     await kv.close()

@@ -1,7 +1,10 @@
 """Queue workers: claim jobs in FIFO order and run them, a few at a time.
 
-A job whose run raised is marked failed with the reason (not retried: the run already counted
-and recorded what it could); a job whose workflow is gone is completed as dropped. At start-up,
+A run's own failures (a node erroring, a bad runner wallet) are recorded in its execution, so a
+job only fails when the machinery did. A transient failure (store busy, chain RPC down: an
+error marked ``retryable``) goes back to the queue after a growing pause, up to
+:data:`MAX_ATTEMPTS`; anything else is marked failed with the reason. A job whose workflow is
+gone is completed as dropped. At start-up,
 jobs left in progress by a crash go back to the queue (``JobQueue.recover``), so every accepted
 trigger runs (the execution id is fixed in the job, so a rerun overwrites, never duplicates).
 """
@@ -13,8 +16,16 @@ import logging
 
 from ap_avs.engine.queue import JobQueue
 from ap_avs.engine.runs import RunService
+from ap_avs.errors import ApAvsError
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.5
+
+
+def is_transient(error: BaseException) -> bool:
+    return isinstance(error, ApAvsError) and error.retryable
 
 
 class Workers:
@@ -36,8 +47,14 @@ class Workers:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.exception("job %s of workflow %s failed", job.id, job.workflow_id)
-                await self._queue.fail(job, f"{type(exc).__name__}: {exc}")
+                reason = f"{type(exc).__name__}: {exc}"
+                if is_transient(exc) and job.attempts < MAX_ATTEMPTS:
+                    logger.warning("job %s will be retried: %s", job.id, reason)
+                    await asyncio.sleep(BACKOFF_SECONDS * 2 ** (job.attempts - 1))
+                    await self._queue.fail(job, reason, retry=True)
+                else:
+                    logger.exception("job %s of workflow %s failed", job.id, job.workflow_id)
+                    await self._queue.fail(job, reason)
             else:
                 await self._queue.complete(job)
             self.processed += 1
