@@ -71,8 +71,15 @@ def operator(config: ConfigOption = Path("config/operator.yaml")) -> None:
         _fail(exc)
         return
     log.configure(cfg.log_level, cfg.log_format)
-    typer.echo("the operator daemon is not built yet", err=True)
-    raise typer.Exit(1)
+    from ap_avs.operator import OperatorApp
+
+    async def main(stop: asyncio.Event) -> None:
+        await OperatorApp.from_config(cfg).run(stop)
+
+    try:
+        run_until_signal(main)
+    except ApAvsError as exc:
+        _fail(exc)
 
 
 @app.command()

@@ -302,6 +302,14 @@ class OperatorConfig(_YamlSettings):
     enabled_features: EnabledFeatures = EnabledFeatures()
     event_safety: EventSafetyConfig = EventSafetyConfig()
     backup: BackupConfig = BackupConfig()
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    resync_grace_seconds: float = Field(default=30.0, gt=0)
+    fixed_time_catch_up_seconds: float = Field(default=3600.0, ge=0)
+    max_catch_up_blocks: int = Field(default=1000, gt=0)
+    max_block_range: int = Field(default=100, gt=0)
+    event_confirmations: int = Field(default=0, ge=0)
+    ping_interval_seconds: float = Field(default=5.0, gt=0)
+    delivery_concurrency: int = Field(default=32, gt=0)
 
 
 def split_host_port(value: str) -> tuple[str, int]:

@@ -21,8 +21,9 @@ from typing import Any
 import yaml
 
 from ap_avs.aggregator.app import AggregatorApp
-from ap_avs.config import AggregatorConfig, load_aggregator_config
+from ap_avs.config import AggregatorConfig, load_aggregator_config, load_operator_config
 from ap_avs.devnet import DevnetOptions, DevnetState, start_devnet
+from ap_avs.operator import OperatorApp
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,10 @@ async def run_stack(options: StackOptions, stop: asyncio.Event) -> None:
             waiting.cancel()
             aggregator.result()
             return
+        operator_config = load_operator_config(options.directory / "operator.yaml")
+        operator = asyncio.create_task(
+            OperatorApp.from_config(operator_config).run(stop), name="operator"
+        )
         user = state.test_accounts[0]
         print(
             f"""
@@ -115,7 +120,7 @@ ready in {time.monotonic() - started:.1f} s
   chain RPC           {state.rpc_url}   (chain id {state.chain_id})
   bundler             {state.bundler_url}
   funded test EOA     {user.address}   key {user.private_key}
-  operator            not started: the operator daemon is not built yet
+  operator            {operator_config.operator_address}   health http://{options.operator_health_address}/up
 
   JS SDK:  new Client({{ endpoint: "{options.grpc_address}" }})
   API key: .venv/bin/ap-avs create-api-key --role admin --subject {user.address} -c {agg_path}
@@ -123,4 +128,4 @@ ready in {time.monotonic() - started:.1f} s
 Ctrl-C stops everything.""",
             flush=True,
         )
-        await aggregator
+        await asyncio.gather(aggregator, operator)

@@ -1,0 +1,217 @@
+"""What the operator reads from the target chain: the head, headers, logs and token metadata.
+
+A thin layer over :class:`ap_avs.chain.ChainClient` that turns JSON-RPC answers into typed
+values and retries transient failures with a short backoff (LESSONS.md 12: a node behind a load
+balancer may not know a header the head just announced). ``eth_getLogs`` over a range the node
+refuses as too large is split in halves. Token metadata (``name``, ``symbol``, ``decimals``) is
+read once per contract and cached; a contract that does not answer reads as unknown fields.
+
+Raises:
+    Unavailable: the node still fails after the retries (watchers log it and try again on
+        their next pass).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+from eth_abi.abi import decode
+
+from ap_avs.chain import CallReverted, ChainClient, selector
+from ap_avs.domain.events import Log, LogFilter
+from ap_avs.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_NAME: Final = selector("name()")
+_SYMBOL: Final = selector("symbol()")
+_DECIMALS: Final = selector("decimals()")
+_TOO_LARGE: Final = ("too many", "too large", "limit", "range", "more than", "exceed")
+
+
+@dataclass(frozen=True, slots=True)
+class BlockHeader:
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+    """Seconds."""
+    difficulty: int
+    gas_limit: int
+    gas_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMetadata:
+    """ERC-20 metadata; ``None`` where the contract did not answer."""
+
+    name: str | None
+    symbol: str | None
+    decimals: int | None
+
+
+def _int(value: Any) -> int:
+    return int(str(value), 16) if value not in (None, "") else 0
+
+
+def parse_log(raw: dict[str, Any]) -> Log:
+    """A JSON-RPC log object as a :class:`Log`."""
+    timestamp = raw.get("blockTimestamp")
+    return Log(
+        address=str(raw["address"]).lower(),
+        topics=tuple(str(t).lower() for t in raw.get("topics") or ()),
+        data=bytes.fromhex(str(raw.get("data") or "0x")[2:]),
+        block_number=_int(raw.get("blockNumber")),
+        block_hash=str(raw.get("blockHash") or "").lower(),
+        transaction_hash=str(raw.get("transactionHash") or "").lower(),
+        transaction_index=_int(raw.get("transactionIndex")),
+        log_index=_int(raw.get("logIndex")),
+        removed=bool(raw.get("removed", False)),
+        block_timestamp=_int(timestamp) if timestamp is not None else None,
+    )
+
+
+def _parse_header(raw: dict[str, Any]) -> BlockHeader:
+    return BlockHeader(
+        number=_int(raw.get("number")),
+        hash=str(raw.get("hash") or ""),
+        parent_hash=str(raw.get("parentHash") or ""),
+        timestamp=_int(raw.get("timestamp")),
+        difficulty=_int(raw.get("difficulty")),
+        gas_limit=_int(raw.get("gasLimit")),
+        gas_used=_int(raw.get("gasUsed")),
+    )
+
+
+def _text(raw: bytes) -> str | None:
+    if len(raw) == 32:  # old tokens (MKR) return bytes32
+        return raw.rstrip(b"\0").decode(errors="replace") or None
+    try:
+        (value,) = decode(["string"], raw)
+    except Exception:  # eth_abi raises several unrelated types for garbage
+        return None
+    return str(value) or None
+
+
+class ChainReader:
+    """Typed, retried reads from one chain. Shares the caller's :class:`ChainClient`."""
+
+    def __init__(
+        self,
+        client: ChainClient,
+        *,
+        attempts: int = 5,
+        backoff: float = 0.2,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._attempts = attempts
+        self._backoff = backoff
+        self._sleep = sleep
+        self._tokens: dict[str, TokenMetadata] = {}
+
+    async def _retry(self, what: str, call: Callable[[], Awaitable[T | None]]) -> T:
+        delay = self._backoff
+        for attempt in range(1, self._attempts + 1):
+            try:
+                result = await call()
+            except CallReverted:
+                raise
+            except Unavailable as exc:
+                problem = exc.message
+            else:
+                if result is not None:
+                    return result
+                problem = f"{what}: the node does not know it yet"
+            if attempt == self._attempts:
+                raise Unavailable(problem)
+            logger.debug("retrying %s in %.1f s: %s", what, delay, problem)
+            await self._sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    async def chain_id(self) -> int:
+        return await self._retry("eth_chainId", self._client.chain_id)
+
+    async def head(self) -> int:
+        """The latest block number."""
+        return await self._retry("eth_blockNumber", self._client.block_number)
+
+    async def header(self, number: int) -> BlockHeader:
+        """The header of block ``number`` (retried while the node does not have it)."""
+
+        async def call() -> BlockHeader | None:
+            raw = await self._client.request("eth_getBlockByNumber", [hex(number), False])
+            return _parse_header(raw) if isinstance(raw, dict) else None
+
+        return await self._retry(f"block {number}", call)
+
+    async def headers(self, numbers: Sequence[int], concurrency: int = 8) -> dict[int, BlockHeader]:
+        """Headers of ``numbers``, fetched a few at a time."""
+        limit = asyncio.Semaphore(concurrency)
+
+        async def one(number: int) -> BlockHeader:
+            async with limit:
+                return await self.header(number)
+
+        found = await asyncio.gather(*(one(n) for n in numbers))
+        return {h.number: h for h in found}
+
+    async def logs(self, log_filter: LogFilter, first: int, last: int) -> list[Log]:
+        """Logs in blocks ``first..last`` passing ``log_filter`` (ranges split when refused)."""
+        params: dict[str, Any] = {"fromBlock": hex(first), "toBlock": hex(last)}
+        if log_filter.addresses is not None:
+            params["address"] = list(log_filter.addresses)
+        if log_filter.topic0 is not None:
+            params["topics"] = [list(log_filter.topic0)]
+
+        async def call() -> list[Any] | None:
+            raw = await self._client.request("eth_getLogs", [params])
+            return raw if isinstance(raw, list) else None
+
+        try:
+            raw_logs = await self._retry(f"logs {first}-{last}", call)
+        except Unavailable as exc:
+            if last > first and any(word in exc.message.lower() for word in _TOO_LARGE):
+                middle = (first + last) // 2
+                return [
+                    *(await self.logs(log_filter, first, middle)),
+                    *(await self.logs(log_filter, middle + 1, last)),
+                ]
+            raise
+        return [parse_log(item) for item in raw_logs if isinstance(item, dict)]
+
+    async def token(self, address: str) -> TokenMetadata:
+        """ERC-20 metadata of ``address``, read once and cached."""
+        key = address.lower()
+        if (known := self._tokens.get(key)) is not None:
+            return known
+        values: list[bytes | None] = []
+        transient = False
+        for data in (_NAME, _SYMBOL, _DECIMALS):
+            try:
+                values.append(await self._client.eth_call(key, data))
+            except CallReverted:
+                values.append(None)
+            except Unavailable as exc:
+                logger.warning("cannot read token metadata of %s: %s", key, exc.message)
+                values.append(None)
+                transient = True
+        name, symbol, decimals = values
+        decimals_value = None
+        if decimals is not None and len(decimals) >= 32:
+            number = int.from_bytes(decimals[:32], "big")
+            decimals_value = number if number <= 255 else None
+        metadata = TokenMetadata(
+            name=_text(name) if name else None,
+            symbol=_text(symbol) if symbol else None,
+            decimals=decimals_value,
+        )
+        if not transient:
+            self._tokens[key] = metadata
+        return metadata

@@ -1,0 +1,184 @@
+"""What to do with the matches of one block range: fire, hold back (cooldown) or report an
+overload; and the data each event firing carries. Pure.
+
+Rules, applied block by block in log order:
+
+* **Overload**: a query matching more logs in one block than its ``max_events_per_block`` (or
+  the operator's per-query default), or a workflow matching more than the operator's total
+  limit, fires nothing in that block; an :class:`EventOverload` is reported instead (the
+  aggregator then disables the workflow), and the workflow fires nothing more in this range.
+* **Cooldown** (LESSONS.md 8): after a firing, a workflow does not fire again until
+  ``cooldown_seconds`` of *chain* time have passed (block timestamps, so catching up old
+  blocks behaves as live); unset = :data:`DEFAULT_COOLDOWN_SECONDS`, 0 = no cooldown.
+
+Event data (PROTOCOL.md §6.5): an ERC-20 ``Transfer`` (three topics, 32-byte data) gets the
+token's name, symbol and decimals, ``fromAddress``/``toAddress``, ``value`` (raw, decimal string)
+and ``valueFormatted``, and when the matching query fixed the sender or the recipient, the
+``direction`` (``sent``/``received``) and ``walletAddress``. Any other log gets the raw log fields
+plus its ABI-decoded fields when the query's ABI describes it. Both carry ``blockNumber``,
+``logIndex``, ``transactionHash``, ``contractAddress``, ``blockTimestamp`` (ms) and ``chainId``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from eth_utils.address import to_checksum_address
+
+from ap_avs.domain.events import TRANSFER_TOPIC, Log, Match, json_of
+from ap_avs.domain.values import JsonValue
+from ap_avs.operator.chain_reader import TokenMetadata
+from ap_avs.operator.model import EventOverload
+
+DEFAULT_COOLDOWN_SECONDS: Final = 300
+
+
+@dataclass(frozen=True, slots=True)
+class BlockMatches:
+    """The matches of one block, in log order, with the block's timestamp (seconds)."""
+
+    number: int
+    timestamp: int
+    matches: Sequence[Match]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    fire: tuple[Match, ...]
+    overloads: tuple[EventOverload, ...]
+    last_fired: dict[str, int] = field(default_factory=dict)
+    """The cooldown state after these firings: workflow id -> block timestamp (s)."""
+
+
+def decide(
+    blocks: Sequence[BlockMatches],
+    *,
+    cooldowns: Mapping[str, int | None],
+    last_fired: Mapping[str, int],
+    max_per_query: int,
+    max_per_workflow: int,
+) -> Decision:
+    """Apply overload limits and cooldowns to ``blocks`` (ascending).
+
+    Args:
+        blocks: Matches grouped by block.
+        cooldowns: Each workflow's ``cooldown_seconds`` (``None`` = default).
+        last_fired: When each workflow last fired (block timestamp, seconds).
+        max_per_query: Default per-query, per-block limit when a query sets none.
+        max_per_workflow: Limit of matches per workflow and block, all queries together.
+    """
+    fired: list[Match] = []
+    overloads: list[EventOverload] = []
+    state = dict(last_fired)
+    overloaded: set[str] = set()
+    for block in blocks:
+        per_query = Counter((m.query.workflow_id, m.query.index) for m in block.matches)
+        per_workflow = Counter(m.query.workflow_id for m in block.matches)
+        queries = {(m.query.workflow_id, m.query.index): m.query for m in block.matches}
+        for (workflow_id, index), count in sorted(per_query.items()):
+            if workflow_id in overloaded:
+                continue
+            query = queries[(workflow_id, index)]
+            limit = query.max_events_per_block or max_per_query
+            total = per_workflow[workflow_id]
+            if count > limit or total > max_per_workflow:
+                over_query = count > limit
+                overloaded.add(workflow_id)
+                overloads.append(
+                    EventOverload(
+                        workflow_id=workflow_id,
+                        block_number=block.number,
+                        events_detected=count if over_query else total,
+                        safety_limit=limit if over_query else max_per_workflow,
+                        query_index=index,
+                        details=(
+                            f"query {index} matched {count} logs in block {block.number} "
+                            f"(limit {limit})"
+                            if over_query
+                            else f"{total} logs matched in block {block.number} "
+                            f"(limit {max_per_workflow} per workflow)"
+                        ),
+                    )
+                )
+        for match in block.matches:
+            workflow_id = match.query.workflow_id
+            if workflow_id in overloaded:
+                continue
+            cooldown = cooldowns.get(workflow_id)
+            cooldown = DEFAULT_COOLDOWN_SECONDS if cooldown is None else cooldown
+            previous = state.get(workflow_id)
+            if cooldown and previous is not None and block.timestamp - previous < cooldown:
+                continue
+            fired.append(match)
+            state[workflow_id] = block.timestamp
+    return Decision(tuple(fired), tuple(overloads), state)
+
+
+def is_erc20_transfer(log: Log) -> bool:
+    """``Transfer(address indexed, address indexed, uint256)`` (ERC-721 has a 4th topic)."""
+    return len(log.topics) == 3 and log.topics[0] == TRANSFER_TOPIC and len(log.data) == 32
+
+
+def _address(topic: str) -> str:
+    return to_checksum_address("0x" + topic[-40:])
+
+
+def format_units(value: int, decimals: int | None) -> str:
+    """``value`` / 10**decimals as an exact decimal string (no exponent, no trailing zeros)."""
+    if not decimals:
+        return str(value)
+    whole, fraction = divmod(value, 10**decimals)
+    if not fraction:
+        return str(whole)
+    return f"{whole}.{str(fraction).rjust(decimals, '0').rstrip('0')}"
+
+
+def event_data(
+    match: Match, *, chain_id: int, block_timestamp: int | None, token: TokenMetadata | None
+) -> dict[str, JsonValue]:
+    """The ``data`` of an event firing (see the module docstring)."""
+    log = match.log
+    contract = to_checksum_address(log.address)
+    data: dict[str, JsonValue] = {
+        "address": contract,
+        "contractAddress": contract,
+        "blockNumber": log.block_number,
+        "blockHash": log.block_hash,
+        "blockTimestamp": block_timestamp * 1000 if block_timestamp is not None else None,
+        "transactionHash": log.transaction_hash,
+        "transactionIndex": log.transaction_index,
+        "logIndex": log.log_index,
+        "topics": list(log.topics),
+        "data": "0x" + log.data.hex(),
+        "removed": log.removed,
+        "chainId": chain_id,
+    }
+    if match.event is not None:
+        data["eventName"] = match.event.name
+        for name, value in match.event.fields.items():
+            data.setdefault(name, json_of(value))
+    if not is_erc20_transfer(log):
+        return data
+    value = int.from_bytes(log.data, "big")
+    decimals = token.decimals if token else None
+    data.update(
+        {
+            "eventName": "Transfer",
+            "tokenName": token.name if token else None,
+            "tokenSymbol": token.symbol if token else None,
+            "tokenDecimals": decimals,
+            "fromAddress": _address(log.topics[1]),
+            "toAddress": _address(log.topics[2]),
+            "value": str(value),
+            "valueFormatted": format_units(value, decimals),
+        }
+    )
+    wanted = match.query.topics
+    if len(wanted) > 1 and wanted[1] is not None:
+        data["direction"], data["walletAddress"] = "sent", data["fromAddress"]
+    elif len(wanted) > 2 and wanted[2] is not None:
+        data["direction"], data["walletAddress"] = "received", data["toAddress"]
+    return data

@@ -1,0 +1,113 @@
+"""Following a chain from a persisted cursor: which block range a chain watcher handles next.
+
+:class:`ChainFollower` owns one named cursor in the checkpoint (the last block fully handled).
+It waits for the roster to be ready (see :mod:`ap_avs.operator.roster`), starts from the
+checkpoint or, the first time, from the head, polls the head every ``poll_interval`` seconds
+and hands out bounded ranges (LESSONS.md 6). Limits:
+
+* at most ``max_range`` blocks per range, ``lag`` blocks behind the head (confirmations);
+* a cursor more than ``max_catch_up`` blocks behind jumps forward (logged): older blocks are
+  not caught up;
+* a cursor ahead of the head (a reset devnet) moves back to the head (logged).
+
+Transport failures while polling the head are logged and retried with a backoff capped at
+``max_backoff``; nothing here raises except ``CancelledError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from ap_avs.errors import Unavailable
+from ap_avs.operator.chain_reader import ChainReader
+from ap_avs.operator.checkpoint import CheckpointStore
+
+logger = logging.getLogger(__name__)
+
+
+class ChainFollower:
+    """Hands out ``(first, last)`` block ranges; :meth:`commit` advances the cursor."""
+
+    def __init__(
+        self,
+        name: str,
+        reader: ChainReader,
+        store: CheckpointStore,
+        *,
+        ready: asyncio.Event | None = None,
+        poll_interval: float = 1.0,
+        max_range: int = 100,
+        max_catch_up: int = 1000,
+        lag: int = 0,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.name = name
+        self._reader = reader
+        self._store = store
+        self._ready = ready
+        self._poll = poll_interval
+        self._max_range = max(1, max_range)
+        self._max_catch_up = max(0, max_catch_up)
+        self._lag = max(0, lag)
+        self._max_backoff = max_backoff
+        self.position: int | None = None
+        """The last block fully handled; ``None`` until the first head is known."""
+        self.head: int | None = None
+
+    async def _head(self) -> int:
+        delay = self._poll
+        while True:
+            try:
+                self.head = await self._reader.head()
+                return self.head
+            except Unavailable as exc:
+                logger.warning("%s watcher: cannot read the chain head: %s", self.name, exc.message)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+
+    async def next_range(self) -> tuple[int, int]:
+        """Wait until at least one new block is past the lag, and return the range to handle."""
+        if self._ready is not None:
+            await self._ready.wait()
+        while True:
+            target = await self._head() - self._lag
+            if self.position is None:
+                saved = self._store.cursor(self.name)
+                self.position = target if saved is None else saved
+                logger.info(
+                    "%s watcher starts after block %s (head %s)",
+                    self.name,
+                    self.position,
+                    self.head,
+                )
+            if self.position > target:
+                logger.warning(
+                    "%s watcher: cursor %s is ahead of the chain (%s); the chain was reset?",
+                    self.name,
+                    self.position,
+                    target,
+                )
+                self.position = target
+            if target - self.position > self._max_catch_up:
+                skipped = target - self.position - self._max_catch_up
+                logger.warning(
+                    "%s watcher: %s blocks behind, skipping the oldest %s",
+                    self.name,
+                    target - self.position,
+                    skipped,
+                )
+                self.position = target - self._max_catch_up
+            if target > self.position:
+                return self.position + 1, min(target, self.position + self._max_range)
+            await asyncio.sleep(self._poll)
+
+    async def commit(self, last: int, cooldowns: Mapping[str, int] | None = None) -> None:
+        """Record that every block up to ``last`` was handled (and delivered)."""
+        self.position = last
+        await self._store.save_cursor(self.name, last, cooldowns)
+
+    async def pause_after_error(self, failures: int) -> None:
+        """Sleep before retrying a range that failed ``failures`` times in a row."""
+        await asyncio.sleep(min(self._poll * 2**failures, self._max_backoff))
