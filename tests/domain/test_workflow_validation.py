@@ -397,7 +397,7 @@ def test_event_templates_can_read_server_written_settings() -> None:
     config = query(topics=(TOPIC, "{{settings.owner}}"))
     wf = validate(draft(trigger=trigger(config)))
     assert isinstance(wf.trigger.config, EventTriggerConfig)
-    assert wf.trigger.config.queries[0].topics[1] == "0x" + "0" * 24 + OWNER[2:]
+    assert wf.trigger.config.queries[0].topics[1] == ("0x" + "0" * 24 + OWNER[2:]).lower()
 
 
 @pytest.mark.parametrize(

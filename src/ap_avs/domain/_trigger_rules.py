@@ -28,6 +28,7 @@ from ap_avs.domain._checks import (
 from ap_avs.domain._cron import schedule_problem
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain._templates import TemplateResolver, render
+from ap_avs.domain.events import normalise_topic
 from ap_avs.domain.triggers import (
     BlockTriggerConfig,
     CronTriggerConfig,
@@ -169,15 +170,18 @@ def _resolve_event(config: EventTriggerConfig, resolve: TemplateResolver) -> Eve
                         "template did not resolve to a valid 32-byte hex topic",
                         topic,
                     )
-            topics.append(_pad_topic(topic))
+            topics.append(_canonical_topic(topic))
         queries.append(dataclasses.replace(query, addresses=tuple(addresses), topics=tuple(topics)))
     return dataclasses.replace(config, queries=tuple(queries))
 
 
-def _pad_topic(topic: str) -> str:
-    if is_address(topic):
-        return "0x" + topic[2:].rjust(64, "0")
-    return topic
+def _canonical_topic(topic: str) -> str:
+    """The topic as logs carry it (the one normaliser, shared with the operator); a malformed
+    topic is left as it is for the shape checks to report with its place."""
+    try:
+        return normalise_topic(topic) or ""
+    except InvalidArgument:
+        return topic
 
 
 def _template_failure(where: str, problem: str, value: str) -> InvalidArgument:
