@@ -147,6 +147,16 @@ class EngineConfig(_Section):
     """Let REST/GraphQL nodes call loopback, private and link-local addresses (local set-ups)."""
 
 
+class OperatorsConfig(_Section):
+    """Operator dispatch: liveness, reconnect throttling, per-operator queues."""
+
+    operator_timeout_seconds: float = Field(default=30.0, gt=0)
+    reconnect_window_seconds: float = Field(default=5.0, ge=0)
+    outbox_size: int = Field(default=1000, gt=0)
+    send_timeout_seconds: float = Field(default=10.0, gt=0)
+    rebalance: bool = True
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -222,6 +232,7 @@ class AggregatorConfig(_YamlSettings):
     backup: BackupConfig = BackupConfig()
     limits: LimitsConfig = LimitsConfig()
     engine: EngineConfig = EngineConfig()
+    operators: OperatorsConfig = OperatorsConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)

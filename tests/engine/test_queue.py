@@ -139,7 +139,7 @@ async def test_duplicates_are_refused_and_report_the_budget(kv: KV) -> None:
     again = await queue.accept_trigger(wf.id, "10", BLOCK)
     assert first.remaining_executions == 3
     assert again.verdict is TriggerVerdict.DEDUPLICATED
-    assert (again.remaining_executions, again.still_enabled, again.job_id) == (4, True, None)
+    assert (again.remaining_executions, again.still_enabled, again.job_id) == (3, True, None)
     assert await queue.depth() == 1
 
 
@@ -207,6 +207,33 @@ async def test_a_deleted_workflow_is_refused_and_its_marks_purged(kv: KV) -> Non
     after = {k for k, _ in await everything(kv)}
     assert after == before - {keys.idem(wf.id, "10")}
     assert await queue.depth() == 1  # the job queued before the delete stays; the run drops it
+
+
+async def test_queued_runs_reserve_the_budget(kv: KV) -> None:
+    wf = await stored(kv, max_execution=3)
+    queue = queue_of(kv)
+    made = [await queue.accept_trigger(wf.id, str(n), BLOCK) for n in range(3)]
+    assert [o.remaining_executions for o in made] == [2, 1, 0]
+    assert await kv.get(keys.queued(wf.id)) == b"3"
+    refused = await queue.accept_trigger(wf.id, "3", BLOCK)
+    assert refused.verdict is TriggerVerdict.EXHAUSTED
+    assert (refused.remaining_executions, refused.still_enabled, refused.queued_runs) == (
+        0,
+        False,
+        3,
+    )
+    assert (await queue.enqueue_run(wf.id, BLOCK)).verdict is TriggerVerdict.EXHAUSTED
+    job = await queue.claim()  # the executor takes one and counts it
+    assert job is not None
+    await WorkflowRepo(kv).change(wf.id, lambda current: current.with_run_recorded(NOW))
+    assert (await queue.accept_trigger(wf.id, "3", BLOCK)).verdict is TriggerVerdict.EXHAUSTED
+    assert await queue.fail(job, "transient", retry=True)
+    assert await kv.get(keys.queued(wf.id)) == b"3"
+    for _ in range(3):
+        assert await queue.claim() is not None
+    assert await kv.get(keys.queued(wf.id)) is None
+    assert await queue_of(kv).recover() == 3
+    assert await kv.get(keys.queued(wf.id)) == b"3"
 
 
 async def test_unlimited_budget_reports_minus_one() -> None:

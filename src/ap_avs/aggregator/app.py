@@ -30,7 +30,7 @@ from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.http import HttpServer, Readiness, build_app
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
-from ap_avs.aggregator.node_api import NodeApi
+from ap_avs.aggregator.node_side import build_node_side
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth import KeyService
 from ap_avs.chain import ChainClient
@@ -164,6 +164,7 @@ class AggregatorApp:
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
         )
         self.queue = JobQueue(store)
+        self.node = build_node_side(cfg, store, self.events, self.queue, workflows)
         self.workers = Workers(self.queue, runs, count=engine.workers)
         executions = ExecutionService(WorkflowRepo(store), ExecutionRepo(store), runs, self.queue)
         simulator = Simulator(
@@ -196,7 +197,11 @@ class AggregatorApp:
 
     def _build_grpc(self, services: Services) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
         server = grpc.aio.server(
-            interceptors=[ErrorInterceptor(self.metrics), AuthInterceptor(services.keys)],
+            interceptors=[
+                ErrorInterceptor(self.metrics),
+                AuthInterceptor(services.keys),
+                self.node.interceptor,
+            ],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -206,7 +211,7 @@ class AggregatorApp:
         server.add_generic_rpc_handlers(
             (
                 service_handler(AGGREGATOR_SERVICE, AggregatorApi(services)),
-                service_handler(NODE_SERVICE, NodeApi()),
+                service_handler(NODE_SERVICE, self.node.servicer),
             )
         )
         health_servicer = health.aio.HealthServicer()
@@ -268,7 +273,9 @@ class AggregatorApp:
                 http = HttpServer(build_app(self.readiness, self.registry), *http_addr)
                 self.http_port = http.port
             async with asyncio.TaskGroup() as tasks:
+                await self.node.start()
                 await server.start()
+                tasks.create_task(self.node.run(stop), name="dispatch")
                 if http is not None:
                     tasks.create_task(http.serve(), name="http")
                 workers = tasks.create_task(self.workers.run(), name="workers")

@@ -138,12 +138,13 @@ class RunService:
         trigger: FiredTrigger,
         trigger_input: Mapping[str, JsonValue] | None = None,
     ) -> Execution | None:
-        """Run the workflow once and store the execution; None when the workflow is gone."""
+        """Run the workflow once and store the execution; None when the workflow is gone or
+        cannot run any more."""
         with log_context(task_id=workflow_id, execution_id=execution_id):
             started = now_ms()
             begun = await self._repo.begin(workflow_id, execution_id, started)
             if begun is None:
-                logger.info("workflow no longer exists; run dropped")
+                logger.info("workflow is gone or cannot run any more; run dropped")
                 return None
             wf = begun.workflow
             secrets = await self._secrets.load(wf.owner, wf.id)

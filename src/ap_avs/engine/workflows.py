@@ -13,6 +13,7 @@ Raises:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from ap_avs.domain import ids
@@ -24,6 +25,8 @@ from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.wallets import WalletService
 from ap_avs.errors import InvalidArgument, NotFound
 from ap_avs.store.workflows import WorkflowRepo
+
+logger = logging.getLogger(__name__)
 
 TASK_NOT_FOUND = "task not found"
 MISSING_TASK_ID = "Missing task id in request"
@@ -200,6 +203,20 @@ class WorkflowService:
         if change is None or change.after is None or change.after == change.before:
             return False
         self._events.publish(WorkflowEventKind.CANCELLED, change.after)
+        return True
+
+    async def disable_for_overload(self, workflow_id: str, reason: str) -> bool:
+        """Disable an enabled workflow as a system action (an operator reported an event
+        overload); True when it was disabled by this call."""
+
+        def decide(wf: Workflow) -> Workflow:
+            return wf.with_status(TaskStatus.DISABLED) if wf.status is TaskStatus.ENABLED else wf
+
+        change = await self._repo.change(workflow_id, decide)
+        if change is None or change.after is None or change.after == change.before:
+            return False
+        logger.warning("workflow %s disabled: %s", workflow_id, reason)
+        self._events.publish(WorkflowEventKind.DISABLED, change.after)
         return True
 
     async def count(self, owner: str, addresses: list[str]) -> int:

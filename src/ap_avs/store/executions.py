@@ -99,7 +99,8 @@ class ExecutionRepo:
         """Count a run on the workflow and allocate its index (None: no such workflow).
 
         Beginning the same execution again (a job rerun after a crash) counts nothing more and
-        keeps its index, so every accepted trigger counts once.
+        keeps its index, so every accepted trigger counts once. A new run of a workflow that
+        cannot run any more (budget spent, expired, not started) is refused (None).
         """
 
         def begin(txn: Txn) -> Begun | None:
@@ -109,6 +110,8 @@ class ExecutionRepo:
             marker = keys.running(workflow_id, execution_id)
             if (begun := txn.get(marker)) is not None:
                 return Begun(wf, codec.decode_int(begun))
+            if not wf.is_runnable(now_ms):
+                return None
             pending = keys.pending(workflow_id, execution_id)
             reserved = txn.get(pending)
             if reserved is not None:

@@ -26,6 +26,8 @@ key                                        value                           what 
 ``q:<queue>:<state>:<jobId>``              JSON job                        queue job; ``<state>``
                                                                            q, p, c or f
 ``q:seq:<queue>``                          decimal last job id             job id sequence
+``queued:<workflowId>``                    decimal count                   runs of a workflow
+                                                                           waiting in the queue
 ``idem:<workflowId>:<occurrence>``         JSON or empty (repo decides)    trigger idempotency
 ``assign:<workflowId>``                    lower-case operator address     operator assignment
 ``meta:schema_version``                    decimal                         schema version
@@ -448,6 +450,11 @@ def parse_queue_job(key: bytes) -> QueueJobKey:
 def queue_seq(queue: str) -> bytes:
     """``q:seq:<queue>``: the last job id handed out."""
     return f"q:seq:{_queue(queue)}".encode()
+
+
+def queued(workflow_id: str) -> bytes:
+    """``queued:<workflowId>``: how many of the workflow's jobs wait (not yet claimed)."""
+    return f"queued:{_id(workflow_id, 'workflow id')}".encode()
 
 
 # --- idempotency ---------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ non-blocking TriggerTask to the next trigger (``pending_bound:`` marks, one job 
 * :meth:`JobQueue.accept_trigger` does everything in ONE transaction: idempotency check,
   re-read of the workflow (status Enabled and ``is_runnable``), execution id, pending marker,
   job, sequence and idempotency mark. A duplicate is refused across restarts.
+* Runs waiting in the queue (``queued:<workflowId>``) count against the execution budget, so
+  a fast trigger cannot queue more runs than ``max_execution`` allows (the executor still
+  checks when a run starts: a claimed run counts only once it has begun).
 * A job keeps the full trigger output (kind and JSON data, ints stay ints), the execution id
   and the trigger input variables, so a queued run sees exactly what a blocking run sees.
 * Job ids are zero-padded (``keys.queue_job``), so byte order is FIFO.

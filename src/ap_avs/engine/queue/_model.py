@@ -78,23 +78,33 @@ class TriggerOutcome:
     job_id: int | None = None
     execution_count: int = 0
     max_execution: int = 0
+    queued_runs: int = 0
+    """Runs of the workflow waiting in the queue (this one included when accepted)."""
     status: TaskStatus | None = None
 
 
 # --- pure decisions ---------------------------------------------------------------------------
 
 
-def judge(wf: Workflow | None, now_ms: int, *, user_run: bool = False) -> TriggerVerdict:
+def judge(
+    wf: Workflow | None, now_ms: int, *, queued: int = 0, user_run: bool = False
+) -> TriggerVerdict:
     """Whether a run of ``wf`` may be queued now, else why not.
 
     A trigger needs status Enabled; a user's run (``user_run``) only a status that is not
-    terminal. Then the workflow must be runnable (budget, expiry, start time).
+    terminal. Then the workflow must be runnable (budget, expiry, start time), counting the
+    ``queued`` runs that wait for the executor against the budget: each will count when it
+    starts, so their share is reserved (upstream queued past the budget).
     """
     if wf is None:
         return TriggerVerdict.NOT_FOUND
     allowed = not wf.status.is_terminal if user_run else wf.status is TaskStatus.ENABLED
     if wf.is_runnable(now_ms):
-        return TriggerVerdict.ACCEPTED if allowed else TriggerVerdict.DISABLED
+        if not allowed:
+            return TriggerVerdict.DISABLED
+        if wf.max_execution > 0 and wf.execution_count + queued >= wf.max_execution:
+            return TriggerVerdict.EXHAUSTED
+        return TriggerVerdict.ACCEPTED
     if not allowed and wf.status is not TaskStatus.COMPLETED:
         return TriggerVerdict.DISABLED
     if wf.max_execution > 0 and wf.execution_count >= wf.max_execution:
@@ -104,13 +114,16 @@ def judge(wf: Workflow | None, now_ms: int, *, user_run: bool = False) -> Trigge
     return TriggerVerdict.EXPIRED
 
 
-def outcome_for(wf: Workflow | None, verdict: TriggerVerdict, now_ms: int) -> TriggerOutcome:
-    """The outcome to report for ``verdict`` on ``wf`` (remaining runs, keep watching)."""
+def outcome_for(
+    wf: Workflow | None, verdict: TriggerVerdict, now_ms: int, *, queued: int = 0
+) -> TriggerOutcome:
+    """The outcome to report for ``verdict`` on ``wf``; ``queued`` counts the waiting runs
+    (the accepted one included), which the remaining budget leaves out."""
     if wf is None:
         return TriggerOutcome(verdict, 0, False)
-    budget = wf.max_execution - wf.execution_count
+    budget = wf.max_execution - wf.execution_count - queued
     if verdict is TriggerVerdict.ACCEPTED:
-        remaining, enabled = max(0, budget - 1), True
+        remaining, enabled = max(0, budget), True
     elif verdict is TriggerVerdict.DEDUPLICATED:
         remaining = max(0, budget)
         enabled = wf.status is TaskStatus.ENABLED and wf.is_runnable(now_ms)
@@ -124,6 +137,7 @@ def outcome_for(wf: Workflow | None, verdict: TriggerVerdict, now_ms: int) -> Tr
         enabled,
         execution_count=wf.execution_count,
         max_execution=wf.max_execution,
+        queued_runs=queued,
         status=wf.status,
     )
 
@@ -150,11 +164,10 @@ def derive_occurrence(trigger: FiredTrigger) -> str | None:
     """An occurrence read from the trigger data when the operator sent no request id:
     ``<txHash>:<logIndex>`` (event), the block number (block), the timestamp (time)."""
     data = trigger.data if isinstance(trigger.data, dict) else {}
+    if trigger.kind is TriggerKind.MANUAL:
+        return None
     if trigger.kind is TriggerKind.EVENT:
         tx, index = data.get("transactionHash"), data.get("logIndex")
         return f"{tx}:{index}" if tx not in (None, "") and index is not None else None
-    name = {TriggerKind.BLOCK: "blockNumber"}.get(trigger.kind, "timestamp")
-    if trigger.kind is TriggerKind.MANUAL:
-        return None
-    value = data.get(name)
+    value = data.get("blockNumber" if trigger.kind is TriggerKind.BLOCK else "timestamp")
     return str(value) if isinstance(value, int | str) and value != "" else None

@@ -62,9 +62,24 @@ def _take_pending_id(txn: Txn, workflow_id: str) -> tuple[str, int] | None:
     return None
 
 
+def _queued(txn: ReadTxn, workflow_id: str) -> int:
+    raw = txn.get(keys.queued(workflow_id))
+    return codec.decode_int(raw) if raw is not None else 0
+
+
+def _count_queued(txn: Txn, workflow_id: str, delta: int) -> None:
+    """Adjust the number of the workflow's jobs waiting in state ``q``."""
+    value = _queued(txn, workflow_id) + delta
+    if value > 0:
+        txn.put(keys.queued(workflow_id), codec.encode_int(value))
+    else:
+        txn.delete(keys.queued(workflow_id))
+
+
 def _enqueue(txn: Txn, draft: Job) -> Job:
     """Write ``draft`` as a new pending job with the next id, and its execution's marker."""
     job = replace(draft, id=_next_job_id(txn))
+    _count_queued(txn, job.workflow_id, +1)
     txn.put(keys.trigger(job.workflow_id, job.execution_id), PENDING_MARK)
     if job.execution_index is not None:
         bound = keys.pending_bound(job.workflow_id, job.execution_id)
@@ -121,11 +136,12 @@ class JobQueue:
             if wf is None:
                 purge_idempotency(txn, workflow_id)
                 return outcome_for(None, TriggerVerdict.NOT_FOUND, now)
+            queued = _queued(txn, workflow_id)
             if txn.get(mark) is not None:
-                return outcome_for(wf, TriggerVerdict.DEDUPLICATED, now)
-            verdict = judge(wf, now)
+                return outcome_for(wf, TriggerVerdict.DEDUPLICATED, now, queued=queued)
+            verdict = judge(wf, now, queued=queued)
             if verdict is not TriggerVerdict.ACCEPTED:
-                return outcome_for(wf, verdict, now)
+                return outcome_for(wf, verdict, now, queued=queued)
             pending = _take_pending_id(txn, workflow_id)
             execution_id, index = pending if pending is not None else (candidate, None)
             job = _enqueue(
@@ -144,7 +160,7 @@ class JobQueue:
             )
             record: JsonValue = {"execution_id": execution_id, "job_id": job.id, "at": now}
             txn.put(mark, codec.dumps(record))
-            return _accepted(wf, job, now)
+            return _accepted(wf, job, now, queued + 1)
 
         outcome = await self._kv.update(accept)
         if outcome.verdict is TriggerVerdict.ACCEPTED:
@@ -169,9 +185,10 @@ class JobQueue:
 
         def enqueue(txn: Txn) -> TriggerOutcome:
             wf = WorkflowRepo.find_in(txn, workflow_id)
-            verdict = judge(wf, now, user_run=True)
+            queued = _queued(txn, workflow_id)
+            verdict = judge(wf, now, queued=queued, user_run=True)
             if wf is None or verdict is not TriggerVerdict.ACCEPTED:
-                return outcome_for(wf, verdict, now)
+                return outcome_for(wf, verdict, now, queued=queued)
             draft = Job(
                 id=0,
                 workflow_id=wf.id,
@@ -181,7 +198,7 @@ class JobQueue:
                 source=JobSource.USER,
                 enqueued_at=now,
             )
-            return _accepted(wf, _enqueue(txn, draft), now)
+            return _accepted(wf, _enqueue(txn, draft), now, queued + 1)
 
         outcome = await self._kv.update(enqueue)
         if outcome.verdict is TriggerVerdict.ACCEPTED:
@@ -204,6 +221,7 @@ class JobQueue:
             job = decode_job(raw)
             job = replace(job, attempts=job.attempts + 1)
             txn.delete(key)
+            _count_queued(txn, job.workflow_id, -1)
             txn.put(keys.queue_job(QUEUE, QueueState.IN_PROGRESS, job.id), encode_job(job))
             return job, len(rows) > 1
 
@@ -249,7 +267,9 @@ class JobQueue:
                 stored = replace(stored, last_error=error)
             record = encode_job(stored, done_at=None if retry else now)
             txn.put(keys.queue_job(QUEUE, state, job.id), record)
-            if not retry:
+            if retry:
+                _count_queued(txn, job.workflow_id, +1)
+            else:
                 txn.delete(keys.trigger(job.workflow_id, job.execution_id))
                 txn.delete(keys.pending_bound(job.workflow_id, job.execution_id))
                 if job.id % _PRUNE_EVERY == 0:
@@ -268,6 +288,7 @@ class JobQueue:
                 txn.delete(key)
                 job_id = keys.parse_queue_job(key).job_id
                 txn.put(keys.queue_job(QUEUE, QueueState.PENDING, job_id), raw)
+                _count_queued(txn, decode_job(raw).workflow_id, +1)
             return len(rows)
 
         moved = await self._kv.update(recover)
@@ -306,15 +327,6 @@ def _prune(txn: Txn, prefix: bytes, limit: int) -> None:
             txn.delete(key)
 
 
-def _accepted(wf: Workflow, job: Job, now: int) -> TriggerOutcome:
-    base = outcome_for(wf, TriggerVerdict.ACCEPTED, now)
-    return TriggerOutcome(
-        base.verdict,
-        base.remaining_executions,
-        base.still_enabled,
-        execution_id=job.execution_id,
-        job_id=job.id,
-        execution_count=wf.execution_count,
-        max_execution=wf.max_execution,
-        status=wf.status,
-    )
+def _accepted(wf: Workflow, job: Job, now: int, queued: int) -> TriggerOutcome:
+    base = outcome_for(wf, TriggerVerdict.ACCEPTED, now, queued=queued)
+    return replace(base, execution_id=job.execution_id, job_id=job.id)

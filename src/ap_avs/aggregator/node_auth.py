@@ -1,0 +1,157 @@
+"""Authentication of the ``aggregator.Node`` service: who the calling operator is, and may it.
+
+:class:`NodeAuthInterceptor` checks every Node RPC except ``HealthCheck``, unary and streaming
+alike, before the servicer runs: the signed headers of :mod:`ap_avs.operator_auth` (method-bound,
+timestamped, single-use), then the allow-list (:class:`OperatorAllowList`). The operator's
+checksummed address is then available to the servicer through :func:`current_operator`, and
+``on_authenticated`` (the dispatcher's liveness hook) is told about the call.
+
+Allow-list: ``approved_operators`` from config, compared case-insensitively. An empty list
+allows every authenticated operator in development (with a warning at start-up) and refuses
+every operator in production.
+
+Raises (mapped to statuses by the ErrorInterceptor, which must wrap this one):
+    Unauthenticated: missing, malformed, stale, replayed or forged operator headers.
+    PermissionDenied: a valid signature from an operator that is not approved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from typing import Any, Literal
+
+import grpc
+
+from ap_avs import errors
+from ap_avs.operator_auth import ReplayGuard, verify
+
+logger = logging.getLogger(__name__)
+
+NODE_PREFIX = "/aggregator.Node/"
+PUBLIC_NODE_METHODS: frozenset[str] = frozenset({NODE_PREFIX + "HealthCheck"})
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class OperatorAllowList:
+    """Which authenticated operators may use the Node service.
+
+    Usage::
+
+        allow = OperatorAllowList(cfg.approved_operators, environment=cfg.environment)
+        allow.check("0xAbc…")   # raises PermissionDenied
+    """
+
+    def __init__(
+        self, approved: Iterable[str], *, environment: Literal["development", "production"]
+    ) -> None:
+        self._approved = frozenset(a.lower() for a in approved)
+        self._open = not self._approved and environment == "development"
+        if self._open:
+            logger.warning(
+                "approved_operators is empty: any authenticated operator is accepted "
+                "(development mode only; production refuses every operator)"
+            )
+        elif not self._approved:
+            logger.warning("approved_operators is empty: every operator will be refused")
+
+    def allows(self, address: str) -> bool:
+        return self._open or address.lower() in self._approved
+
+    def check(self, address: str) -> None:
+        """Raises:
+        PermissionDenied: ``address`` is not approved."""
+        if not self.allows(address):
+            raise errors.PermissionDenied(
+                f"operator {address} is not approved on this aggregator (approved_operators)"
+            )
+
+
+_operator: ContextVar[str] = ContextVar("operator")
+
+
+def current_operator() -> str:
+    """The checksummed address of the operator calling the Node RPC being served.
+
+    Raises:
+        InternalError: called outside an authenticated Node RPC (a wiring bug).
+    """
+    try:
+        return _operator.get()
+    except LookupError:
+        raise errors.InternalError("no authenticated operator in this context") from None
+
+
+class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Authenticates Node RPCs; place it after the ErrorInterceptor in the server's list."""
+
+    def __init__(
+        self,
+        allow: OperatorAllowList,
+        *,
+        now_ms: Callable[[], int] = _now_ms,
+        guard: ReplayGuard | None = None,
+        on_authenticated: Callable[[str], None] | None = None,
+    ) -> None:
+        self._allow = allow
+        self._now_ms = now_ms
+        self._guard = guard or ReplayGuard()
+        self._on_authenticated = on_authenticated
+
+    def authenticate(self, context: grpc.aio.ServicerContext, method: str) -> str:
+        """The approved operator that signed this call.
+
+        Raises:
+            Unauthenticated: bad or missing signature headers.
+            PermissionDenied: not approved.
+        """
+        address = verify(context.invocation_metadata() or (), method, self._now_ms(), self._guard)
+        self._allow.check(address)
+        if self._on_authenticated is not None:
+            self._on_authenticated(address)
+        return address
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or not method.startswith(NODE_PREFIX) or method in PUBLIC_NODE_METHODS:
+            return handler
+        # Each RPC runs in its own task (its own context copy), so the operator is set without a
+        # reset: resetting inside an async generator closed from another context would fail.
+        if handler.unary_unary is not None:
+            unary = handler.unary_unary
+
+            async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                _operator.set(self.authenticate(context, method))
+                return await unary(request, context)
+
+            return grpc.unary_unary_rpc_method_handler(
+                authenticated,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            stream = handler.unary_stream
+
+            async def authenticated_stream(
+                request: Any, context: grpc.aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                _operator.set(self.authenticate(context, method))
+                async for item in stream(request, context):
+                    yield item
+
+            return grpc.unary_stream_rpc_method_handler(
+                authenticated_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        raise errors.InternalError(f"{method}: unsupported handler kind for operator auth")

@@ -1,0 +1,93 @@
+"""Wiring of the operator side of the aggregator: Node servicer, its auth, dispatch.
+
+:func:`build_node_side` is the one function ``app.py`` calls; it constructs the long-lived
+objects of the Node service and returns them in a :class:`NodeSide`, which ``app.py`` adds to
+the gRPC server and runs in its task group. Nothing here connects anywhere.
+
+Usage (in ``AggregatorApp``)::
+
+    node = build_node_side(cfg, store, self.events, self.queue, control)
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(...), AuthInterceptor(...),
+                                           node.interceptor])
+    server.add_generic_rpc_handlers((..., service_handler(NODE_SERVICE, node.servicer)))
+    await node.start()                       # before server.start()
+    tasks.create_task(node.run(stop), name="dispatch")
+
+Raises: ``StoreError`` from :meth:`NodeSide.start`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ap_avs.aggregator.dispatch import Dispatcher, DispatchSettings, OperatorRecords
+from ap_avs.aggregator.node_api import NodeApi, NodeServices, WorkflowControl
+from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
+from ap_avs.config import AggregatorConfig
+from ap_avs.engine.events import WorkflowEvents
+from ap_avs.engine.queue import JobQueue
+from ap_avs.store.kv import KV
+from ap_avs.store.workflows import WorkflowRepo
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def dispatch_settings(config: AggregatorConfig) -> DispatchSettings:
+    """The dispatch settings from the config section ``operators`` (its fields are named as
+    :class:`DispatchSettings`'); the defaults while the section does not exist."""
+    section: Any = getattr(config, "operators", None)
+    if section is None:
+        return DispatchSettings()
+    return DispatchSettings(**section.model_dump())
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSide:
+    """The Node service's parts, for ``app.py`` to mount and run."""
+
+    servicer: NodeApi
+    interceptor: NodeAuthInterceptor
+    dispatcher: Dispatcher
+    records: OperatorRecords
+
+    async def start(self) -> None:
+        """Load enabled workflows and stored assignments (before the server accepts calls)."""
+        await self.dispatcher.load()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run dispatch until ``stop`` is set; then every operator stream is ended."""
+        await self.dispatcher.run(stop)
+
+
+def build_node_side(
+    config: AggregatorConfig,
+    store: KV,
+    events: WorkflowEvents,
+    queue: JobQueue,
+    control: WorkflowControl,
+    *,
+    settings: DispatchSettings | None = None,
+    now_ms: Callable[[], int] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> NodeSide:
+    """Build the Node servicer, its interceptor and the dispatcher, subscribed to ``events``.
+
+    ``settings``, ``now_ms`` (wall clock, ms) and ``monotonic`` (liveness clock, s) are for
+    tests; by default the settings come from the config section ``operators``.
+    """
+    workflows = WorkflowRepo(store)
+    chosen = settings or dispatch_settings(config)
+    dispatcher = Dispatcher(store, workflows, chosen, clock=monotonic)
+    events.subscribe(dispatcher)
+    records = OperatorRecords(store)
+    clock = now_ms or _now_ms
+    servicer = NodeApi(NodeServices(dispatcher, queue, workflows, records, control, clock))
+    allow = OperatorAllowList(config.approved_operators, environment=config.environment)
+    interceptor = NodeAuthInterceptor(allow, now_ms=clock, on_authenticated=dispatcher.touch)
+    return NodeSide(servicer, interceptor, dispatcher, records)
