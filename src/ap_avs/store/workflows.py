@@ -92,12 +92,6 @@ class WorkflowRepo:
     async def get(self, workflow_id: str) -> Workflow | None:
         return await self._kv.view(lambda txn: find_workflow(txn, workflow_id))
 
-    @staticmethod
-    def find_in(txn: ReadTxn, workflow_id: str) -> Workflow | None:
-        """The workflow with this id, whatever its status, read inside a caller's transaction
-        (for use cases that decide and write other keys atomically, e.g. the job queue)."""
-        return find_workflow(txn, workflow_id)
-
     async def enabled(self) -> list[Workflow]:
         """Every workflow in status Enabled, in id order (start-up of operator dispatch)."""
         rows = await self._kv.scan(keys.task_prefix(TaskStatus.ENABLED))

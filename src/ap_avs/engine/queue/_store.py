@@ -27,7 +27,7 @@ from ap_avs.engine.queue._model import (
 from ap_avs.store import codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV, ReadTxn, Txn
-from ap_avs.store.workflows import WorkflowRepo
+from ap_avs.store.workflows import find_workflow
 
 QUEUE: Final = "default"
 DEFAULT_HISTORY_LIMIT: Final = 1000
@@ -132,7 +132,7 @@ class JobQueue:
         mark = keys.idem(workflow_id, occurrence)
 
         def accept(txn: Txn) -> TriggerOutcome:
-            wf = WorkflowRepo.find_in(txn, workflow_id)
+            wf = find_workflow(txn, workflow_id)
             if wf is None:
                 purge_idempotency(txn, workflow_id)
                 return outcome_for(None, TriggerVerdict.NOT_FOUND, now)
@@ -184,7 +184,7 @@ class JobQueue:
         variables = dict(input_variables or {})
 
         def enqueue(txn: Txn) -> TriggerOutcome:
-            wf = WorkflowRepo.find_in(txn, workflow_id)
+            wf = find_workflow(txn, workflow_id)
             queued = _queued(txn, workflow_id)
             verdict = judge(wf, now, queued=queued, user_run=True)
             if wf is None or verdict is not TriggerVerdict.ACCEPTED:
