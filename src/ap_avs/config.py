@@ -95,6 +95,9 @@ class SmartWalletConfig(_Section):
     controller_private_key: PrivateKey = None
     whitelist_addresses: list[Address] = Field(default_factory=list)
     max_wallets_per_owner: int = MAX_WALLETS_PER_OWNER_CAP
+    price_feed_address: OptionalAddress = ""
+    token_list_dir: str = ""
+    confirm_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("max_wallets_per_owner")
     @classmethod

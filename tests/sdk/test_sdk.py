@@ -40,6 +40,9 @@ async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
             "chain_id": devnet.chain_id,
             "factory_address": devnet.factory,
             "entrypoint_address": devnet.entrypoint,
+            "bundler_url": devnet.bundler_url or "",
+            "paymaster_address": devnet.paymaster,
+            "controller_private_key": devnet.controller.private_key,
         },
     )
     admin_key = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=devnet.chain_id).create_api_key(
@@ -57,6 +60,8 @@ async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
                 "AVS_ENDPOINT": server.target,
                 "AVS_API_KEY": admin_key,
                 "AVS_HAS_CHAIN": "1",
+                "AVS_RPC_URL": devnet.rpc_url,
+                "AVS_TOKEN": devnet.token("TUSD").address,
                 "PATH": "/usr/bin:/bin",
                 "NODE_NO_WARNINGS": "1",
             },

@@ -16,6 +16,7 @@ from google.protobuf import wrappers_pb2
 
 from ap_avs._proto import avs_pb2
 from ap_avs.aggregator import convert
+from ap_avs.aggregator.api_chain import ChainApi, ChainServices
 from ap_avs.aggregator.convert_execution import (
     STEP_OUTPUT_FIELD,
     execution_to_pb,
@@ -82,10 +83,11 @@ class Services:
     now_ms: Callable[[], int] = _now_ms
 
 
-class AggregatorApi:
-    """Client RPCs."""
+class AggregatorApi(ChainApi):
+    """Client RPCs (the on-chain ones come from :class:`ChainApi`)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, chain_services: ChainServices) -> None:
+        ChainApi.__init__(self, chain_services)
         self._s = services
 
     # --- sign-in -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry
 
 from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.api import AggregatorApi, Services
+from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
 from ap_avs.aggregator.http import HttpServer, Readiness, build_app
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.node_side import build_node_side
@@ -76,6 +77,7 @@ class AggregatorApp:
         self.registry = CollectorRegistry()
         self.metrics = RpcMetrics(self.registry)
         self.events = WorkflowEvents()
+        self.chain_stack: ChainStack | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
         self._started = asyncio.Event()
@@ -139,11 +141,36 @@ class AggregatorApp:
             workflow_limits,
             max_active_per_owner=limits.max_active_workflows_per_owner,
         )
+        sw = cfg.smart_wallet
+        controller = (
+            sw.controller_private_key.get_secret_value() if sw.controller_private_key else None
+        )
+        self.chain_stack = (
+            build_chain_stack(
+                chain,
+                chain_id,
+                lookup=WalletRepo(store).get,
+                derive=wallets.derive,
+                default_wallet=wallets.default_wallet,
+                factory=sw.factory_address,
+                entrypoint=sw.entrypoint_address,
+                bundler_url=sw.bundler_url,
+                controller_key=controller or None,
+                paymaster=sw.paymaster_address or None,
+                price_feed=sw.price_feed_address or None,
+                token_dir=Path(sw.token_list_dir) if sw.token_list_dir else None,
+                confirm_timeout=sw.confirm_timeout_seconds,
+                execution_fee_usd=cfg.fee_rates.execution_fee_usd,
+                tier_1_percent=cfg.fee_rates.tiers.tier_1,
+            )
+            if chain is not None
+            else None
+        )
         secret_repo = SecretRepo(store, cipher)
         secrets = SecretService(secret_repo, workflows.owns)
         engine = cfg.engine
         executor = Executor(
-            default_runners(),
+            default_runners(extra=self.chain_stack.runners if self.chain_stack else None),
             TemplateEngine(sandbox),
             sandbox,
             http,
@@ -210,7 +237,15 @@ class AggregatorApp:
         )
         server.add_generic_rpc_handlers(
             (
-                service_handler(AGGREGATOR_SERVICE, AggregatorApi(services)),
+                service_handler(
+                    AGGREGATOR_SERVICE,
+                    AggregatorApi(
+                        services,
+                        self.chain_stack.services
+                        if self.chain_stack
+                        else ChainServices(None, None, None),
+                    ),
+                ),
                 service_handler(NODE_SERVICE, self.node.servicer),
             )
         )
@@ -267,6 +302,8 @@ class AggregatorApp:
             http_client = httpx.AsyncClient(timeout=self.config.engine.http_timeout_seconds)
             resources.push_async_callback(http_client.aclose)
             services = self._services(store, chain, chain_id, sandbox, http_client)
+            if self.chain_stack is not None:
+                resources.push_async_callback(self.chain_stack.aclose)
             server, health_servicer = self._build_grpc(services)
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:

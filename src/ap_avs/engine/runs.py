@@ -35,6 +35,7 @@ from ap_avs.engine.variables import run_variables, trigger_config_json
 from ap_avs.errors import ApAvsError
 from ap_avs.log import log_context
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.userops import acting_for
 
 logger = logging.getLogger(__name__)
 
@@ -148,15 +149,17 @@ class RunService:
                 return None
             wf = begun.workflow
             secrets = await self._secrets.load(wf.owner, wf.id)
-            first = trigger_step(wf, trigger, started, simulated=False)
-            steps = [first]
+            steps = [trigger_step(wf, trigger, started, simulated=False)]
             problem = await self._runner_problem(wf)
             if problem is None:
                 variables = run_variables(
                     wf, trigger.data, trigger_input=trigger_input or {}, secrets=secrets
                 )
                 state = RunState(variables, simulated=False, secrets=secrets)
-                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+                with acting_for(wf.owner):
+                    steps += await self._executor.run_graph(
+                        wf.nodes, wf.edges, wf.trigger.id, state
+                    )
                 status, error = summarize(steps)
             else:
                 status, error = ExecutionStatus.FAILED, problem

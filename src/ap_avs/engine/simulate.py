@@ -37,6 +37,7 @@ from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError
 from ap_avs.runners.base import RPC_NODE_ERROR
+from ap_avs.userops import acting_for
 
 EVENT_SEARCH_BLOCKS = 5000
 
@@ -99,7 +100,8 @@ class Simulator:
         variables: dict[str, JsonValue] = dict(input_variables)
         variables["apContext"] = {"configVars": dict(secrets)}
         state = RunState(variables, simulated=True, secrets=secrets)
-        step, _ = await self._executor.run_step(node, state)
+        with acting_for(owner):
+            step, _ = await self._executor.run_step(node, state)
         return step
 
     async def run_trigger(
@@ -206,7 +208,8 @@ class Simulator:
         if fired.success:
             variables = run_variables(wf, fired.data, trigger_input={}, secrets=secrets)
             state = RunState(variables, simulated=True, secrets=secrets)
-            steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+            with acting_for(owner):
+                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
         status, error = summarize(steps)
         fee, cogs, value = fees(wf, steps, self._rates)
         return Execution(

@@ -1,36 +1,18 @@
-"""ERC-4337 v0.6 UserOperations: build, hash, sign, sponsor, and send them through a bundler.
+"""ERC-4337 v0.6 UserOperations as values (pure): build, hash, sign, sponsor.
 
-This module owns the v0.6 ``UserOperation`` value and the pure functions around it: the
-EntryPoint's userOpHash, the account signature (EIP-191 over that hash, as the smart account
-checks it), ``initCode`` and call data for our smart-account factory and account, CREATE2
-address arithmetic, and ``paymasterAndData`` for the v0.6 ``VerifyingPaymaster``. The only I/O
-is ``BundlerClient``, an async JSON-RPC client (httpx) for a bundler such as alto.
-
-Raises:
-    UserOpError: from ``BundlerClient`` when the bundler refuses an operation, cannot be
-        reached, or no receipt arrives before the deadline. ``code`` holds the EntryPoint's
-        ``AAxx`` code when the bundler reported one (``"AA24"`` for a bad signature).
-
-Usage::
-
-    op = UserOperation(sender=wallet, nonce=0, init_code=init_code(factory, owner, 0), ...)
-    op = sign_user_op(op, controller_key, entrypoint, chain_id)
-    async with BundlerClient(bundler_url, entrypoint) as bundler:
-        receipt = await bundler.wait_for_receipt(await bundler.send(op))
+The v0.6 ``UserOperation``, the EntryPoint's userOpHash, the account signature (EIP-191 over
+that hash, as the smart account checks it), ``initCode`` and call data for our smart-account
+factory and account, CREATE2 address arithmetic, and ``paymasterAndData`` for the v0.6
+``VerifyingPaymaster``. No I/O.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import re
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
-import httpx
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -82,22 +64,6 @@ ERC1967_PROXY_CREATION_CODE: Final = bytes.fromhex(
 
 #: The v0.6 UserOperation struct, field by field, as ABI types.
 _USER_OP_TYPES: Final = ("address", "uint256", "bytes", "bytes", *["uint256"] * 5, "bytes", "bytes")
-_AA_CODE: Final = re.compile(r"\bAA\d\d\b")
-
-#: ERC-7769 bundler error codes, for messages that name no AA code.
-_RPC_REASONS: Final = {
-    -32500: "rejected by the EntryPoint or the account during validation",
-    -32501: "rejected by the paymaster during validation",
-    -32502: "uses a banned opcode or storage during validation",
-    -32503: "outside its valid time range or expires too soon",
-    -32504: "an entity is throttled or banned",
-    -32505: "an entity's stake is too low",
-    -32506: "unsupported signature aggregator",
-    -32507: "signature check failed",
-    -32508: "paymaster deposit too low",
-    -32521: "reverted during execution",
-}
-_INVALID_SIGNATURE: Final = -32507
 
 
 def _selector(signature: str) -> bytes:
@@ -148,65 +114,6 @@ class GasEstimate:
             verification_gas_limit=self.verification_gas_limit,
             call_gas_limit=self.call_gas_limit,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class UserOpReceipt:
-    """The outcome of an included user operation (``eth_getUserOperationReceipt``)."""
-
-    user_op_hash: str
-    sender: str
-    nonce: int
-    success: bool
-    actual_gas_cost: int
-    actual_gas_used: int
-    transaction_hash: str
-    block_number: int
-    reason: str
-
-
-class UserOpError(Exception):
-    """A user operation was refused, lost, or the bundler could not be asked.
-
-    Attributes:
-        code: the EntryPoint code such as ``"AA24"`` when the bundler named one, else None.
-        rpc_code: the JSON-RPC error code, when the bundler answered with an error.
-        retryable: True for transport failures and time-outs, where the same call may succeed.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        rpc_code: int | None = None,
-        retryable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.rpc_code = rpc_code
-        self.retryable = retryable
-
-
-def _refusal(method: str, error: object, op: UserOperation | None) -> UserOpError:
-    """Turn a bundler's JSON-RPC error into a UserOpError that names the AA code."""
-    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-    raw_code = error.get("code") if isinstance(error, dict) else None
-    rpc_code = raw_code if isinstance(raw_code, int) else None
-    found = _AA_CODE.search(message)
-    code = found.group(0) if found else None
-    detail = message
-    if code is None and rpc_code == _INVALID_SIGNATURE:
-        # alto reports a failed signature check by JSON-RPC code only. Without a paymaster it
-        # can only be the account's signature: the EntryPoint's AA24.
-        if op is not None and not op.paymaster_and_data:
-            code, detail = "AA24", f"AA24 signature error ({message})"
-        else:
-            detail = f"AA24 or AA34: account or paymaster signature error ({message})"
-    elif code is None and rpc_code in _RPC_REASONS:
-        detail = f"{_RPC_REASONS[rpc_code]} ({message})"
-    return UserOpError(f"bundler refused {method}: {detail}", code=code, rpc_code=rpc_code)
 
 
 def _address_bytes(address: str) -> bytes:
@@ -418,143 +325,3 @@ def to_rpc_dict(op: UserOperation) -> dict[str, str]:
         "paymasterAndData": _hex(op.paymaster_and_data),
         "signature": _hex(op.signature),
     }
-
-
-def _int(value: object) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        return int(value, 16) if value.startswith("0x") else int(value)
-    raise TypeError(f"not a quantity: {value!r}")
-
-
-def _receipt(raw: Mapping[str, Any]) -> UserOpReceipt:
-    tx = raw.get("receipt") or {}
-    return UserOpReceipt(
-        user_op_hash=str(raw["userOpHash"]),
-        sender=to_checksum_address(str(raw["sender"])),
-        nonce=_int(raw["nonce"]),
-        success=bool(raw["success"]),
-        actual_gas_cost=_int(raw["actualGasCost"]),
-        actual_gas_used=_int(raw["actualGasUsed"]),
-        transaction_hash=str(tx.get("transactionHash", "")),
-        block_number=_int(tx.get("blockNumber", 0)),
-        reason=str(raw.get("reason") or ""),
-    )
-
-
-class BundlerClient:
-    """Async JSON-RPC client for an ERC-4337 bundler serving one v0.6 EntryPoint.
-
-    Usage::
-
-        async with BundlerClient("http://127.0.0.1:4337", ENTRYPOINT_V06) as bundler:
-            gas = await bundler.estimate_gas(op.replace(signature=DUMMY_SIGNATURE))
-    """
-
-    def __init__(
-        self,
-        url: str,
-        entrypoint: str = ENTRYPOINT_V06,
-        *,
-        timeout: float = 10.0,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.url = url
-        self.entrypoint = to_checksum_address(entrypoint)
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._owns_client = client is None
-        self._next_id = 0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client when this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def _call(self, method: str, params: list[Any], op: UserOperation | None = None) -> Any:
-        self._next_id += 1
-        body = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
-        try:
-            response = await self._client.post(self.url, json=body)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise UserOpError(f"bundler {method} failed: {exc!r}", retryable=True) from exc
-        if not isinstance(payload, dict):
-            raise UserOpError(f"bundler {method}: malformed answer {payload!r}", retryable=True)
-        error = payload.get("error")
-        if error is not None:
-            raise _refusal(method, error, op)
-        return payload.get("result")
-
-    async def supported_entrypoints(self) -> list[str]:
-        """``eth_supportedEntryPoints``, checksummed."""
-        result = await self._call("eth_supportedEntryPoints", [])
-        return [to_checksum_address(a) for a in result]
-
-    async def chain_id(self) -> int:
-        """``eth_chainId`` as the bundler sees it."""
-        return _int(await self._call("eth_chainId", []))
-
-    async def estimate_gas(self, op: UserOperation) -> GasEstimate:
-        """``eth_estimateUserOperationGas``; sign ``op`` with ``DUMMY_SIGNATURE`` first.
-
-        Raises:
-            UserOpError: the bundler's simulation failed (``code`` says why when it can).
-        """
-        result = await self._call(
-            "eth_estimateUserOperationGas", [to_rpc_dict(op), self.entrypoint], op
-        )
-        return GasEstimate(
-            pre_verification_gas=_int(result["preVerificationGas"]),
-            verification_gas_limit=_int(result["verificationGasLimit"]),
-            call_gas_limit=_int(result["callGasLimit"]),
-        )
-
-    async def send(self, op: UserOperation) -> str:
-        """``eth_sendUserOperation``; returns the userOpHash (0x-hex).
-
-        Raises:
-            UserOpError: the bundler rejected the operation, e.g. code ``"AA24"``.
-        """
-        return str(
-            await self._call("eth_sendUserOperation", [to_rpc_dict(op), self.entrypoint], op)
-        )
-
-    async def get_receipt(self, op_hash: str) -> UserOpReceipt | None:
-        """``eth_getUserOperationReceipt``; None while the operation is not included."""
-        result = await self._call("eth_getUserOperationReceipt", [op_hash])
-        return None if result is None else _receipt(result)
-
-    async def wait_for_receipt(
-        self, op_hash: str, *, wait_seconds: float = 30.0, poll_interval: float = 0.1
-    ) -> UserOpReceipt:
-        """Poll for the receipt until ``wait_seconds`` have passed.
-
-        A receipt with ``success=False`` (the call reverted, gas was still paid) is returned,
-        not raised: the caller decides what a reverted call means.
-
-        Raises:
-            UserOpError: no receipt before the deadline (``retryable=True``).
-        """
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            receipt = await self.get_receipt(op_hash)
-            if receipt is not None:
-                return receipt
-            if time.monotonic() >= deadline:
-                raise UserOpError(
-                    f"no receipt for user operation {op_hash} within {wait_seconds:g} s",
-                    retryable=True,
-                )
-            await asyncio.sleep(poll_interval)
