@@ -41,6 +41,7 @@ fmt: $(VENV)/.installed
 test: install
 	$(MAKE) check
 	node scripts/compile_contracts.mjs --check
+	bash scripts/install_chromium.sh
 	$(PY) -m pytest
 
 proto: $(VENV)/.installed

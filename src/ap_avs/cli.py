@@ -17,6 +17,7 @@ from ap_avs import log
 from ap_avs.config import load_aggregator_config, load_operator_config
 from ap_avs.daemon import run_until_signal
 from ap_avs.errors import ApAvsError, ConfigError, InvalidArgument
+from ap_avs.ops import cli as ops_cli
 from ap_avs.version import __version__
 
 app = typer.Typer(
@@ -178,6 +179,12 @@ def _parse_expiry(text: str | None) -> datetime | None:
     except ValueError:
         raise InvalidArgument(f"--expires: not an ISO date or datetime: {text}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+app.command("backup")(ops_cli.backup)
+app.command("restore")(ops_cli.restore)
+app.command("migrate")(ops_cli.migrate)
+app.add_typer(ops_cli.admin_app, name="admin")
 
 
 def main() -> None:

@@ -164,6 +164,7 @@ class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
     backup_dir: str = ""
+    keep: int = Field(default=24, ge=1)
 
 
 class SummaryConfig(_Section):

@@ -51,6 +51,17 @@ from ap_avs.engine.wallets import WalletService
 from ap_avs.engine.worker import Workers
 from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import ConfigError, Unavailable
+from ap_avs.ops import (
+    AdminHandlers,
+    AdminServer,
+    Backups,
+    StoreLock,
+    Telemetry,
+    admin_socket_path,
+    backup_settings,
+    run_migrations,
+    telemetry_routes,
+)
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
@@ -78,6 +89,7 @@ class AggregatorApp:
         self.metrics = RpcMetrics(self.registry)
         self.events = WorkflowEvents()
         self.chain_stack: ChainStack | None = None
+        self._store_lock: StoreLock | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
         self._started = asyncio.Event()
@@ -275,6 +287,7 @@ class AggregatorApp:
     def _open_store(self) -> KV:
         path = Path(self.config.db_path)
         path.mkdir(parents=True, exist_ok=True)
+        self._store_lock = StoreLock.acquire(path)
         return LmdbKV(path)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -289,6 +302,7 @@ class AggregatorApp:
         chain = ChainClient(rpc_url) if rpc_url else None
         resources = contextlib.AsyncExitStack()
         try:
+            await run_migrations(store)
             chain_id = await self._chain_id(chain, stop)
             if chain_id is None:
                 if stop.is_set():
@@ -305,14 +319,25 @@ class AggregatorApp:
             if self.chain_stack is not None:
                 resources.push_async_callback(self.chain_stack.aclose)
             server, health_servicer = self._build_grpc(services)
+            cfg = self.config
+            backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
+            handlers = AdminHandlers(
+                store, queue=self.queue, operators=self.node.dispatcher, backups=backups, live=True
+            )
+            admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
+            resources.callback(admin.close)
+            telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
-                http = HttpServer(build_app(self.readiness, self.registry), *http_addr)
+                routes = telemetry_routes(telemetry)
+                http = HttpServer(build_app(self.readiness, self.registry, routes), *http_addr)
                 self.http_port = http.port
             async with asyncio.TaskGroup() as tasks:
                 await self.node.start()
                 await server.start()
                 tasks.create_task(self.node.run(stop), name="dispatch")
+                tasks.create_task(backups.run(stop), name="backups")
+                tasks.create_task(admin.run(stop), name="admin")
                 if http is not None:
                     tasks.create_task(http.serve(), name="http")
                 workers = tasks.create_task(self.workers.run(), name="workers")
@@ -339,4 +364,6 @@ class AggregatorApp:
             if chain is not None:
                 await chain.aclose()
             await store.close()
+            if self._store_lock is not None:
+                self._store_lock.release()
             logger.info("aggregator stopped")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ap_avs.errors import ConfigError
 
@@ -27,8 +27,10 @@ class Readiness:
         self.ready = False
 
 
-def build_app(readiness: Readiness, registry: CollectorRegistry) -> Starlette:
-    """The Starlette application with the status routes."""
+def build_app(
+    readiness: Readiness, registry: CollectorRegistry, extra: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The Starlette application with the status routes (plus ``extra`` ones)."""
 
     async def up(request: Request) -> Response:
         if readiness.ready:
@@ -38,7 +40,7 @@ def build_app(readiness: Readiness, registry: CollectorRegistry) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/up", up), Route("/metrics", metrics)])
+    return Starlette(routes=[Route("/up", up), Route("/metrics", metrics), *extra])
 
 
 class _QuietServer(uvicorn.Server):
