@@ -17,3 +17,15 @@ export async function signedIn() {
   client.setAuthKey(authKey);
   return { client, wallet };
 }
+
+// JSON-RPC to the devnet's chain (AVS_RPC_URL), for test set-up such as funding a wallet.
+export async function rpc(method, params) {
+  const reply = await fetch(process.env.AVS_RPC_URL, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = await reply.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}

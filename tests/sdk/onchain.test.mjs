@@ -2,21 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TriggerType, NodeType } from "@avaprotocol/types";
-import { signedIn } from "./helpers.mjs";
+import { rpc, signedIn } from "./helpers.mjs";
 
-const rpcUrl = process.env.AVS_RPC_URL;
 const token = process.env.AVS_TOKEN; // a devnet ERC-20 (TUSD, 6 decimals)
-
-async function rpc(method, params) {
-  const reply = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await reply.json();
-  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
 
 test("token metadata: listed token, native token, bad address", async () => {
   const { client } = await signedIn();
