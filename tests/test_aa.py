@@ -343,3 +343,17 @@ async def test_unreachable_bundler_is_retryable() -> None:
             await bundler.supported_entrypoints()
     assert caught.value.retryable
     await client.aclose()
+
+
+def test_revert_data_is_decoded_into_its_reason() -> None:
+    from eth_abi.abi import encode
+
+    from ap_avs.aa._bundler import decode_revert_data
+
+    data = "0x08c379a0" + encode(["string"], ["TestToken: transfer amount exceeds balance"]).hex()
+    assert decode_revert_data(f"reverted with reason: {data}") == (
+        "reverted with reason: TestToken: transfer amount exceeds balance"
+    )
+    panic = "0x4e487b71" + (0x11).to_bytes(32, "big").hex()
+    assert decode_revert_data(panic) == "panic code 0x11"
+    assert decode_revert_data("0x08c379a0zz") == "0x08c379a0zz"

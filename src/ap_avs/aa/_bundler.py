@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import httpx
+from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
 from ap_avs.aa._userop import ENTRYPOINT_V06, GasEstimate, UserOperation, to_rpc_dict
@@ -135,6 +136,27 @@ AA_MESSAGES: Final = {
 _MAX_MESSAGE: Final = 200
 
 
+_ERROR_STRING: Final = re.compile(r"0x08c379a0([0-9a-fA-F]+)")
+_PANIC: Final = re.compile(r"0x4e487b71([0-9a-fA-F]{64})")
+
+
+def decode_revert_data(text: str) -> str:
+    """``text`` with ABI-encoded ``Error(string)`` / ``Panic(uint256)`` revert data replaced by
+    what it says (``0x08c379a0…`` → ``TestToken: transfer amount exceeds balance``)."""
+
+    def error_string(match: re.Match[str]) -> str:
+        try:
+            (reason,) = decode(["string"], bytes.fromhex(match.group(1)))
+        except Exception:  # not well-formed ABI data: leave the text as it is
+            return match.group(0)
+        return str(reason)
+
+    def panic(match: re.Match[str]) -> str:
+        return f"panic code {int(match.group(1), 16):#x}"
+
+    return _PANIC.sub(panic, _ERROR_STRING.sub(error_string, text))
+
+
 def user_message(error: UserOpError) -> str:
     """A short message for ``error`` that a workflow step can show.
 
@@ -148,7 +170,8 @@ def user_message(error: UserOpError) -> str:
         return "Bundler service unavailable"
     if error.code in AA_MESSAGES:
         return AA_MESSAGES[error.code]
-    first = error.message.strip().splitlines()[0] if error.message.strip() else "unknown error"
+    message = decode_revert_data(error.message).strip()
+    first = message.splitlines()[0] if message else "unknown error"
     if error.rpc_code == -32521:
         detail = first.split(": ", 1)[-1]
         return f"Transaction reverted: {detail}"[:_MAX_MESSAGE]
