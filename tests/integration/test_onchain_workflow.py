@@ -14,6 +14,7 @@ import grpc
 import pytest
 from eth_account import Account
 from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
 from ap_avs.devnet import DevnetState
@@ -131,3 +132,25 @@ async def test_twenty_concurrent_runs_writing_from_one_wallet_all_land(
     ]
     (after,) = await chain.read(token, "balanceOf(address)", ["address"], [runner], ["uint256"])
     assert after - before == 20
+
+
+async def test_read_the_price_feed(client: tuple[Any, Any, str], devnet: DevnetState) -> None:
+    stub, auth, runner = client
+    feed_abi = json.loads((ROOT / "contracts" / "artifacts" / "TestPriceFeed.json").read_text())
+    node = avs_pb2.TaskNode(id="p", name="price", type=avs_pb2.NODE_TYPE_CONTRACT_READ)
+    config = node.contract_read.config
+    config.contract_address = devnet.price_feed
+    for entry in feed_abi["abi"]:
+        if entry.get("name") in ("latestRoundData", "decimals"):
+            value = struct_pb2.Value()
+            value.struct_value.update(entry)
+            config.contract_abi.append(value)
+    config.method_calls.add(method_name="latestRoundData", apply_to_fields=["answer"])
+    req = avs_pb2.RunNodeWithInputsReq(node=node)
+    req.input_variables["settings"].struct_value.update({"name": "p", "runner": runner})
+    reply = await stub.RunNodeWithInputs(req, metadata=auth)
+    assert reply.success, reply.error
+    data = MessageToDict(reply.contract_read.data)
+    read = data["latestRoundData"]
+    assert read["answer"] == "3000"  # 3000 * 10**8 with the feed's 8 decimals
+    assert read["answerRaw"] in (300000000000, "300000000000")
