@@ -1,16 +1,21 @@
-"""Runs the Node test files in tests/sdk with the real @avaprotocol/sdk-js 2.16.0 against an
-in-process aggregator. Node.js is required: without it the test fails with the install hint."""
+"""Runs the Node test files in tests/sdk with the real @avaprotocol/sdk-js 2.16.0 against the
+`make run` stack on free ports: the devnet, an in-process aggregator and an operator daemon.
+Node.js is required: without it the test fails with the install hint."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 import time
 from pathlib import Path
 
 import pytest
 
 from ap_avs.auth import KeyService
+from ap_avs.config import OperatorConfig, load_settings
+from ap_avs.operator import OperatorApp
 from ap_avs.devnet import DevnetState
 from ap_avs.testing import TEST_JWT_SECRET, aggregator_config, running_aggregator
 
@@ -29,6 +34,31 @@ def node_or_fail() -> str:
     return node
 
 
+@contextlib.asynccontextmanager
+async def operator(devnet: DevnetState, target: str, tmp_path: Path) -> AsyncIterator[None]:
+    """An operator daemon watching the devnet for the aggregator at ``target``."""
+    config = load_settings(
+        OperatorConfig,
+        {
+            "ecdsa_private_key": devnet.test_accounts[-1].private_key,
+            "aggregator_server_ip_port_address": target,
+            "enable_node_api": False,
+            "db_path": str(tmp_path / "operator"),
+            "target_chain": {"eth_rpc_url": devnet.rpc_url},
+        },
+        "sdk test",
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        OperatorApp(config, poll_interval=0.1, resync_grace=2.0, ping_interval=1.0).run(stop)
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
 @pytest.mark.timeout(180)
 async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
     node = node_or_fail()
@@ -44,11 +74,12 @@ async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
             "paymaster_address": devnet.paymaster,
             "controller_private_key": devnet.controller.private_key,
         },
+        approved_operators=[devnet.test_accounts[-1].address],
     )
     admin_key = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=devnet.chain_id).create_api_key(
         devnet.test_accounts[0].address, ["admin"]
     )
-    async with running_aggregator(cfg) as server:
+    async with running_aggregator(cfg) as server, operator(devnet, server.target, tmp_path):
         started = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             node,
