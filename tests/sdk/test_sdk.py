@@ -7,16 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from collections.abc import AsyncIterator
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from ap_avs.auth import KeyService
 from ap_avs.config import OperatorConfig, load_settings
-from ap_avs.operator import OperatorApp
 from ap_avs.devnet import DevnetState
+from ap_avs.operator import OperatorApp
 from ap_avs.testing import TEST_JWT_SECRET, aggregator_config, running_aggregator
 
 ROOT = Path(__file__).resolve().parents[2]
