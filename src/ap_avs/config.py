@@ -93,6 +93,8 @@ class SmartWalletConfig(_Section):
     entrypoint_address: Address = DEFAULT_ENTRYPOINT
     paymaster_address: OptionalAddress = DEFAULT_PAYMASTER
     controller_private_key: PrivateKey = None
+    submitter_private_key: PrivateKey = None
+    """Funded key that sends UserOps straight to the EntryPoint when there is no bundler."""
     whitelist_addresses: list[Address] = Field(default_factory=list)
     max_wallets_per_owner: int = MAX_WALLETS_PER_OWNER_CAP
     price_feed_address: OptionalAddress = ""

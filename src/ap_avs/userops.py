@@ -15,7 +15,8 @@ This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.aa`:
   or "already known" when another process holds the nonce) rebuilds, re-sponsors and re-signs
   the operation, up to :data:`MAX_ATTEMPTS` times with a short backoff.
 
-Not built: submitting ``handleOps`` directly from a funded key when no bundler is configured.
+Without a bundler, pass ``bundler=DirectSubmitter(...)`` (:mod:`ap_avs.aa._direct`): the same
+steps, with gas from ``simulateHandleOp`` and ``handleOps`` sent from a funded submitter key.
 
 Raises:
     UserOpError: the bundler refused the operation (``aa.user_message`` gives the short text).
@@ -49,6 +50,7 @@ from eth_utils.address import to_checksum_address
 
 from ap_avs import aa
 from ap_avs.aa import BundlerClient, UserOperation, UserOpError, UserOpReceipt
+from ap_avs.aa._direct import UserOpSubmitter
 from ap_avs.chain import ChainClient, selector
 from ap_avs.domain.wallets import Wallet
 from ap_avs.errors import NotFound, Unavailable
@@ -179,10 +181,10 @@ class UserOpSender:
         chain_id: int,
         paymaster: str | None = None,
         confirm_timeout: float = 60.0,
-        bundler: BundlerClient | None = None,
+        bundler: UserOpSubmitter | None = None,
     ) -> None:
         self._chain = chain
-        self._bundler = bundler or BundlerClient(bundler_url, entrypoint)
+        self._bundler: UserOpSubmitter = bundler or BundlerClient(bundler_url, entrypoint)
         self.entrypoint = to_checksum_address(entrypoint)
         self.factory = to_checksum_address(factory)
         self._key = controller_key

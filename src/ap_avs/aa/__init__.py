@@ -29,6 +29,7 @@ from ap_avs.aa._bundler import (
     is_nonce_error,
     user_message,
 )
+from ap_avs.aa._direct import DirectSubmitter, UserOpSubmitter
 from ap_avs.aa._userop import (
     DUMMY_SIGNATURE,
     ENTRYPOINT_V06,
@@ -63,9 +64,11 @@ __all__ = [
     "SELECTOR_EXECUTE_BATCH",
     "SELECTOR_EXECUTE_BATCH_WITH_VALUES",
     "BundlerClient",
+    "DirectSubmitter",
     "GasEstimate",
     "UserOpError",
     "UserOpReceipt",
+    "UserOpSubmitter",
     "UserOperation",
     "account_address",
     "create2_address",

@@ -24,6 +24,7 @@ import grpc
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2
+from ap_avs.aa._direct import DirectSubmitter
 from ap_avs.aggregator import convert
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.chain import ChainClient
@@ -49,7 +50,7 @@ class ChainServices:
     tokens: TokenRegistry | None
     fees: FeeEstimator | None
     withdrawals: Withdrawals | None
-    """None when no bundler or controller key is configured."""
+    """None when no controller key, or neither a bundler nor a submitter key, is configured."""
     execution_fee_usd: float = 0.02
     tier_1_percent: float = 0.03
 
@@ -84,18 +85,30 @@ def build_chain_stack(
     confirm_timeout: float = 60.0,
     execution_fee_usd: float = 0.02,
     tier_1_percent: float = 0.03,
+    submitter_key: str | None = None,
 ) -> ChainStack:
     """The chain use cases and the four on-chain runners for one smart-wallet chain.
 
     ``lookup`` is ``WalletRepo.get``, ``derive`` ``WalletService.derive``, ``default_wallet``
-    ``WalletService.default_wallet``. Without a bundler URL or controller key, UserOps cannot be
-    sent: WithdrawFunds answers INTERNAL and real writes fail; reads and simulations work.
+    ``WalletService.default_wallet``. Without a bundler URL, UserOps go straight to the
+    EntryPoint (``handleOps`` sent from the funded ``submitter_key``; ``DirectSubmitter``).
+    Without a controller key, or with neither a bundler URL nor a submitter key, UserOps cannot
+    be sent: WithdrawFunds answers INTERNAL and real writes fail; reads and simulations work.
     """
     wallets = RunnerWallets(lookup, derive, default_factory=factory)
     tokens = TokenRegistry(chain, chain_id, token_dir)
     feed = PriceFeed(chain, price_feed) if price_feed else None
     sender = None
-    if bundler_url and controller_key:
+    if controller_key and (bundler_url or submitter_key):
+        direct = None
+        if not bundler_url and submitter_key:
+            direct = DirectSubmitter(
+                chain.url,
+                entrypoint,
+                private_key=submitter_key,
+                chain_id=chain_id,
+                confirm_timeout=confirm_timeout,
+            )
         sender = UserOpSender(
             chain,
             bundler_url,
@@ -105,6 +118,7 @@ def build_chain_stack(
             chain_id=chain_id,
             paymaster=paymaster or None,
             confirm_timeout=confirm_timeout,
+            bundler=direct,
         )
     deps = ChainDeps(chain, chain_id, wallets, tokens, sender, feed, confirm_timeout)
     controller = Account.from_key(controller_key).address if controller_key else factory

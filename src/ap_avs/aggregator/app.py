@@ -168,6 +168,11 @@ class AggregatorApp:
                 entrypoint=sw.entrypoint_address,
                 bundler_url=sw.bundler_url,
                 controller_key=controller or None,
+                submitter_key=(
+                    sw.submitter_private_key.get_secret_value()
+                    if sw.submitter_private_key
+                    else None
+                ),
                 paymaster=sw.paymaster_address or None,
                 price_feed=sw.price_feed_address or None,
                 token_dir=Path(sw.token_list_dir) if sw.token_list_dir else None,

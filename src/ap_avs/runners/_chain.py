@@ -287,7 +287,7 @@ async def send_user_op(
     """
     if deps.sender is None:
         raise NodeFailure(
-            "on-chain writes need a bundler: smart_wallet.bundler_url is not configured",
+            "on-chain writes need smart_wallet.bundler_url or smart_wallet.submitter_private_key",
             error_code=RPC_NODE_ERROR,
         )
     try:
