@@ -79,3 +79,10 @@ def test_replay_guard_forgets_only_outside_the_window() -> None:
     assert guard.check_and_remember("a" * 32, NOW, NOW)
     assert not guard.check_and_remember("a" * 32, NOW, NOW + MAX_SKEW_MS)
     assert guard.check_and_remember("a" * 32, NOW, NOW + 3 * MAX_SKEW_MS)
+
+
+def test_requests_signed_before_the_server_started_are_refused() -> None:
+    headers = OperatorSigner(KEY).metadata(METHOD, NOW)
+    guard = ReplayGuard(not_before_ms=NOW + 1)
+    with pytest.raises(Unauthenticated, match="before this server started"):
+        verify(headers, METHOD, NOW + 5, guard)

@@ -93,11 +93,16 @@ class OperatorSigner:
 
 
 class ReplayGuard:
-    """Remembers nonces seen within the skew window (bounded; oldest forgotten first)."""
+    """Remembers nonces seen within the skew window (bounded; oldest forgotten first).
 
-    def __init__(self, capacity: int = MAX_REMEMBERED_NONCES) -> None:
+    Nonces live in memory, so a server passes ``not_before_ms`` = its start time: a request
+    signed before the server started (which it could not have remembered) is refused too.
+    """
+
+    def __init__(self, capacity: int = MAX_REMEMBERED_NONCES, *, not_before_ms: int = 0) -> None:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._capacity = capacity
+        self.not_before_ms = not_before_ms
 
     def check_and_remember(self, nonce: str, timestamp_ms: int, now_ms: int) -> bool:
         """False when ``nonce`` was used already; otherwise remember it and return True."""
@@ -162,6 +167,11 @@ def verify(
     signer = _address_of(public_key)
     if signer.lower() != operator.lower():
         raise Unauthenticated("operator authentication: signature is not from that operator")
+    if timestamp < guard.not_before_ms:
+        raise Unauthenticated(
+            "operator authentication: request signed before this server started (possible "
+            "replay); sign a new one"
+        )
     if not guard.check_and_remember(nonce, timestamp, now_ms):
         raise Unauthenticated("operator authentication: request replayed (nonce already used)")
     return signer

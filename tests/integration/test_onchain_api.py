@@ -490,17 +490,16 @@ async def test_withdraw_erc20_explicit_then_max(api: Api) -> None:
     assert await api.token_balance(token, wallet) == 0
 
 
-async def test_withdraw_without_smart_wallet_config_is_internal(api: Api) -> None:
+async def test_withdraw_without_smart_wallet_config_is_a_failed_precondition(api: Api) -> None:
     owner = fresh_address("early")
     wallet = await api.wallet(owner)
     api.servicer._chain_services = replace(api.stack.services, withdrawals=None)
     call = api.stub.WithdrawFunds(
         _withdraw(fresh_address("r"), "1", "ETH", wallet), metadata=auth(owner)
     )
-    assert await rpc_error(call) == (
-        grpc.StatusCode.INTERNAL,
-        "smart wallet configuration not available",
-    )
+    code, message = await rpc_error(call)
+    assert code is grpc.StatusCode.FAILED_PRECONDITION
+    assert message.startswith("smart wallet configuration not available")
 
 
 async def test_withdraw_that_the_bundler_refuses_is_reported_as_failed(api: Api) -> None:

@@ -10,7 +10,8 @@ smart-wallet config, for ``app.py``.
 Raises (through the error interceptor):
     InvalidArgument, NotFound, FailedPrecondition, Unavailable: from the use cases, with the
         literal messages of §2.7 and §7.13. Missing smart-wallet configuration aborts
-        WithdrawFunds with ``INTERNAL "smart wallet configuration not available"``.
+        WithdrawFunds with ``FAILED_PRECONDITION "smart wallet configuration not available…"``
+        (upstream answered INTERNAL; it is the operator's configuration, not a bug).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2
@@ -30,7 +30,7 @@ from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.chain import ChainClient
 from ap_avs.domain.nodes import NodeKind
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import InvalidArgument, Unavailable
+from ap_avs.errors import FailedPrecondition, InvalidArgument, Unavailable
 from ap_avs.fees import FeeEstimate, FeeEstimator
 from ap_avs.runners import balance, contract_read, contract_write, eth_transfer
 from ap_avs.runners._chain import ChainDeps
@@ -93,7 +93,8 @@ def build_chain_stack(
     ``WalletService.default_wallet``. Without a bundler URL, UserOps go straight to the
     EntryPoint (``handleOps`` sent from the funded ``submitter_key``; ``DirectSubmitter``).
     Without a controller key, or with neither a bundler URL nor a submitter key, UserOps cannot
-    be sent: WithdrawFunds answers INTERNAL and real writes fail; reads and simulations work.
+    be sent: WithdrawFunds answers FAILED_PRECONDITION and real writes fail; reads and
+    simulations work.
     """
     wallets = RunnerWallets(lookup, derive, default_factory=factory)
     tokens = TokenRegistry(chain, chain_id, token_dir)
@@ -244,10 +245,10 @@ class ChainApi:
         )
         withdrawals = self._chain_services.withdrawals
         if withdrawals is None:
-            await context.abort(
-                grpc.StatusCode.INTERNAL, "smart wallet configuration not available"
+            raise FailedPrecondition(
+                "smart wallet configuration not available: withdrawals need "
+                "smart_wallet.controller_private_key and a bundler or a submitter key"
             )
-        assert withdrawals is not None  # abort raises
         outcome = await withdrawals.withdraw(current_principal().address, checked)
         return avs_pb2.WithdrawFundsResp(
             success=outcome.success,

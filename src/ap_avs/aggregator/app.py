@@ -110,7 +110,8 @@ class AggregatorApp:
             except Unavailable as exc:
                 logger.warning("waiting for the smart-wallet RPC: %s", exc.message)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+                async with asyncio.timeout(delay):  # (wait_for can swallow a cancel on 3.11)
+                    await stop.wait()
             delay = min(delay * 2, 10.0)
         return None
 

@@ -43,12 +43,23 @@ STATUS_OF: tuple[tuple[type[errors.ApAvsError], grpc.StatusCode], ...] = (
 """Most specific class first: the first entry the error is an instance of wins."""
 
 
+MAX_MESSAGE_CHARS = 1000
+"""Longest status message sent: a message echoing huge input must not overflow the client's
+metadata limit (which would turn a clear refusal into a transport error)."""
+
+
+def bounded(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[: MAX_MESSAGE_CHARS - 40] + f"… ({len(message) - MAX_MESSAGE_CHARS + 40} more)"
+
+
 def status_of(exc: BaseException) -> tuple[grpc.StatusCode, str]:
     """Decide the status and message the client sees for ``exc`` (pure; logs nothing)."""
     if isinstance(exc, errors.ApAvsError) and not isinstance(exc, errors.InternalError):
         for cls, code in STATUS_OF:
             if isinstance(exc, cls):
-                return code, exc.message
+                return code, bounded(exc.message)
     return grpc.StatusCode.INTERNAL, "internal error"
 
 

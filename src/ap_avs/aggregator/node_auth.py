@@ -100,7 +100,7 @@ class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     ) -> None:
         self._allow = allow
         self._now_ms = now_ms
-        self._guard = guard or ReplayGuard()
+        self._guard = guard or ReplayGuard(not_before_ms=self._now_ms())
         self._on_authenticated = on_authenticated
 
     def authenticate(self, context: grpc.aio.ServicerContext, method: str) -> str:

@@ -12,9 +12,10 @@ from typing import Any
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError
 from google.protobuf.message_factory import GetMessageClass
 
-from ap_avs.errors import Unimplemented
+from ap_avs.errors import InvalidArgument, Unimplemented
 
 
 def _unimplemented(full_name: str, streaming: bool) -> Callable[..., Any]:
@@ -29,6 +30,36 @@ def _unimplemented(full_name: str, streaming: bool) -> Callable[..., Any]:
 
     async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
         raise Unimplemented(message)
+
+    return unary
+
+
+def _parsing(
+    behaviour: Callable[..., Any], request_cls: Any, full_name: str, streaming: bool
+) -> Callable[..., Any]:
+    """Decode the request ourselves, so bytes that are not a valid message (or nest deeper
+    than protobuf allows) are the caller's INVALID_ARGUMENT, not an UNKNOWN from grpcio."""
+    type_name = request_cls.DESCRIPTOR.full_name
+
+    def parse(raw: bytes) -> Any:
+        try:
+            return request_cls.FromString(raw)
+        except (DecodeError, RecursionError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise InvalidArgument(
+                f"{full_name}: the request is not a valid {type_name} message ({reason[:200]})"
+            ) from None
+
+    if streaming:
+
+        async def stream(raw: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async for item in behaviour(parse(raw), context):
+                yield item
+
+        return stream
+
+    async def unary(raw: bytes, context: grpc.aio.ServicerContext) -> Any:
+        return await behaviour(parse(raw), context)
 
     return unary
 
@@ -51,8 +82,8 @@ def service_handler(service: ServiceDescriptor, servicer: object) -> grpc.Generi
             else grpc.unary_unary_rpc_method_handler
         )
         handlers[method.name] = factory(
-            behaviour,
-            request_deserializer=request_cls.FromString,
+            _parsing(behaviour, request_cls, full_name, method.server_streaming),
+            request_deserializer=None,
             response_serializer=response_cls.SerializeToString,
         )
     return grpc.method_handlers_generic_handler(service.full_name, handlers)

@@ -184,7 +184,8 @@ class OperatorApp:
             except Unavailable as exc:
                 logger.warning("waiting for the target chain RPC: %s", exc.message)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
+                async with asyncio.timeout(delay):  # (wait_for can swallow a cancel on 3.11)
+                    await stop.wait()
             delay = min(delay * 2, 10.0)
         return None
 

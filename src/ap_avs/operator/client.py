@@ -324,7 +324,10 @@ class OperatorClient:
     async def _ping_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self._ping_interval)
+                async with asyncio.timeout(
+                    self._ping_interval
+                ):  # (wait_for can swallow a cancel on 3.11)
+                    await self._poke.wait()
             self._poke.clear()
             if self._open:
                 await self.ping()

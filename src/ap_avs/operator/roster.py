@@ -182,4 +182,5 @@ class Roster:
             if self._deadline is not None:
                 timeout = min(timeout, max(0.0, self._deadline - self._clock()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):  # (wait_for can swallow a cancel on 3.11)
+                    await self._wake.wait()

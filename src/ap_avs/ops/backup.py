@@ -296,7 +296,8 @@ class Backups:
         )
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.interval_seconds)
+                async with asyncio.timeout(self.settings.interval_seconds):
+                    await stop.wait()
             if stop.is_set():
                 return
             try:

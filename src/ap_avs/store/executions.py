@@ -99,7 +99,8 @@ class ExecutionRepo:
         """Count a run on the workflow and allocate its index (None: no such workflow).
 
         Beginning the same execution again (a job rerun after a crash) counts nothing more and
-        keeps its index, so every accepted trigger counts once. A new run of a workflow that
+        keeps its index, so every accepted trigger counts once; an execution already recorded
+        is not begun again (None). A new run of a workflow that
         cannot run any more (budget spent, expired, not started) is refused (None).
         """
 
@@ -107,6 +108,8 @@ class ExecutionRepo:
             wf = find_workflow(txn, workflow_id)
             if wf is None:
                 return None
+            if txn.get(keys.history(workflow_id, execution_id)) is not None:
+                return None  # finished already (a job rerun after a crash): nothing to do
             marker = keys.running(workflow_id, execution_id)
             if (begun := txn.get(marker)) is not None:
                 return Begun(wf, codec.decode_int(begun))

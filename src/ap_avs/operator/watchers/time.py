@@ -163,4 +163,5 @@ class TimeWatcher:
             if self._heap:
                 sleep = min(sleep, max(0.0, (self._heap[0][0] - self._clock()) / 1000))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), sleep)
+                async with asyncio.timeout(sleep):  # (wait_for can swallow a cancel on 3.11)
+                    await self._changed.wait()
