@@ -18,6 +18,7 @@ Raises:
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -156,6 +157,11 @@ def decode_log(log: Log, events: Mapping[str, EventAbi]) -> DecodedEvent | None:
     """``log`` decoded with the matching event of ``events``; ``None`` if none fits."""
     if not log.topics or (event := events.get(log.topics[0])) is None:
         return None
+    return decode_event(log, event)
+
+
+def decode_event(log: Log, event: EventAbi) -> DecodedEvent | None:
+    """``log`` decoded as ``event`` (whose topic0 it carries); ``None`` if it does not fit."""
     indexed = [i for i in event.inputs if i.indexed]
     plain = [i for i in event.inputs if not i.indexed]
     if len(indexed) != len(log.topics) - 1:
@@ -322,6 +328,8 @@ class EventIndex:
     def __init__(self) -> None:
         self._queries: dict[str, tuple[CompiledQuery, ...]] = {}
         self._buckets: dict[_Key, _Bucket] = {}
+        self._abis: dict[EventAbi, EventAbi] = {}
+        self._conditions: dict[tuple[EventCondition, ...], tuple[EventCondition, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._queries)
@@ -335,7 +343,9 @@ class EventIndex:
         Raises:
             InvalidArgument: an address or topic is malformed (nothing changes then).
         """
-        compiled = tuple(compile_query(workflow_id, i, q) for i, q in enumerate(queries))
+        compiled = tuple(
+            self._shared(compile_query(workflow_id, i, q)) for i, q in enumerate(queries)
+        )
         self.remove(workflow_id)
         self._queries[workflow_id] = compiled
         for query in compiled:
@@ -346,6 +356,12 @@ class EventIndex:
                     bucket.any[(workflow_id, query.index)] = query
                 else:
                     bucket.by_topic.setdefault(topic_key, {})[(workflow_id, query.index)] = query
+
+    def _shared(self, query: CompiledQuery) -> CompiledQuery:
+        """``query`` holding the index's one copy of each equal ABI event and condition set."""
+        events = {topic: self._abis.setdefault(abi, abi) for topic, abi in query.events.items()}
+        conditions = self._conditions.setdefault(query.conditions, query.conditions)
+        return dataclasses.replace(query, events=events, conditions=conditions)
 
     def remove(self, workflow_id: str) -> None:
         """Stop matching ``workflow_id`` (no-op when unknown)."""
@@ -400,13 +416,30 @@ class EventIndex:
         if log.removed:
             return []
         found: dict[str, Match] = {}
-        for query in sorted(self.candidates(log), key=lambda q: (q.workflow_id, q.index)):
-            if query.workflow_id in found or not query.matches_topics(log.topics):
+        # Queries share their ABI events and conditions (interned by ``add``), so the log is
+        # decoded once per event and each set of conditions is tested once per decoding.
+        decoded: dict[int, DecodedEvent | None] = {}
+        verdicts: dict[tuple[int, int], bool] = {}
+        topic0 = log.topics[0] if log.topics else None
+        for query in self.candidates(log):
+            known = found.get(query.workflow_id)
+            if known is not None and known.query.index < query.index:
+                continue  # the workflow already matched through a lower query
+            if not query.matches_topics(log.topics):
                 continue
-            event = decode_log(log, query.events) if query.events else None
-            if conditions_hold(query.conditions, event):
+            abi = query.events.get(topic0) if topic0 is not None else None
+            event = None
+            if abi is not None:
+                if id(abi) not in decoded:
+                    decoded[id(abi)] = decode_event(log, abi)
+                event = decoded[id(abi)]
+            verdict_key = (id(abi), id(query.conditions))
+            holds = verdicts.get(verdict_key)
+            if holds is None:
+                holds = verdicts[verdict_key] = conditions_hold(query.conditions, event)
+            if holds:
                 found[query.workflow_id] = Match(query, log, event)
-        return list(found.values())
+        return [found[workflow_id] for workflow_id in sorted(found)]
 
     def log_filters(self, max_addresses: int = 500) -> list[LogFilter]:
         """``eth_getLogs`` filters that together return every log some query may match."""

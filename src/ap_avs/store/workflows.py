@@ -14,7 +14,7 @@ Raises:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -92,10 +92,22 @@ class WorkflowRepo:
     async def get(self, workflow_id: str) -> Workflow | None:
         return await self._kv.view(lambda txn: find_workflow(txn, workflow_id))
 
-    async def enabled(self) -> list[Workflow]:
-        """Every workflow in status Enabled, in id order (start-up of operator dispatch)."""
+    async def enabled(self) -> Iterator[Workflow]:
+        """Every workflow in status Enabled, in id order (start-up of operator dispatch).
+
+        Each record is decoded as the caller reaches it and its stored bytes are released, so a
+        caller that keeps a little of each workflow never holds them all (100,000 enabled
+        workflows: 170 MB less resident memory after start-up, docs/decisions/
+        20261128-performance.md).
+        """
         rows = await self._kv.scan(keys.task_prefix(TaskStatus.ENABLED))
-        return [_decode(raw) for _, raw in rows]
+        rows.reverse()
+
+        def decoded() -> Iterator[Workflow]:
+            while rows:
+                yield _decode(rows.pop()[1])
+
+        return decoded()
 
     async def change(
         self, workflow_id: str, decide: Callable[[Workflow], Workflow | None]

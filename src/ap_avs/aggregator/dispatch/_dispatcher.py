@@ -18,9 +18,11 @@ Raises:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Literal
 
 from ap_avs.aggregator.dispatch._connections import Abort, Connection, Connections, no_abort
@@ -46,6 +48,23 @@ _Control = (
     | tuple[Literal["joined"], Connection]
     | tuple[Literal["left"], Connection]
 )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while start-up decodes every enabled workflow.
+
+    The decoded records hold no reference cycles, but each allocation burst triggers
+    collections that walk the whole growing heap: with 100,000 enabled workflows they took
+    over half of the load (benchmarks/bench_scale.py, docs/decisions/20261128-performance.md).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Dispatcher:
@@ -162,11 +181,13 @@ class Dispatcher:
 
     async def load(self) -> None:
         """Read the enabled workflows and the stored assignments; drop stale assignments."""
-        self._watched = {
-            wf.id: Watched.of(wf)
-            for wf in await self._workflows.enabled()
-            if capability_for(wf.trigger.kind) is not None
-        }
+        enabled = await self._workflows.enabled()  # decoded one by one as we go
+        with _collector_paused():
+            self._watched = {
+                wf.id: Watched.of(wf)
+                for wf in enabled
+                if capability_for(wf.trigger.kind) is not None
+            }
         stale: list[bytes] = []
         for key, value in await self._kv.scan(keys.ASSIGNMENTS):
             workflow_id, address = keys.parse_assign(key), value.decode(errors="replace")
