@@ -145,7 +145,7 @@ class LimitsConfig(_Section):
 class EngineConfig(_Section):
     """How workflows run: queue workers, JavaScript sandbox processes, HTTP timeouts."""
 
-    workers: int = Field(default=4, gt=0, le=64)
+    workers: int = Field(default=16, gt=0, le=64)
     sandbox_workers: int = Field(default=2, gt=0, le=32)
     http_timeout_seconds: float = Field(default=30.0, gt=0)
     allow_private_urls: bool = False

@@ -87,6 +87,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, metrics: RpcMetrics) -> None:
         self._metrics = metrics
+        self._wrapped: dict[tuple[str, int], grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
@@ -97,6 +98,15 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None:
             return None
         method: str = handler_call_details.method
+        key = (method, id(handler))
+        if (cached := self._wrapped.get(key)) is not None:
+            return cached
+        wrapped = self._wrap(method, handler)
+        if len(self._wrapped) < 4096:
+            self._wrapped[key] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(method, handler.unary_unary),
@@ -183,6 +193,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(self, keys: KeyService) -> None:
         self._keys = keys
+        self._wrapped: dict[tuple[str, int], grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
@@ -198,6 +209,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             or method in PUBLIC_METHODS
         ):
             return handler
+        key = (method, id(handler))
+        if (cached := self._wrapped.get(key)) is not None:
+            return cached
+        wrapped = self._wrap(method, handler)
+        if len(self._wrapped) < 4096:
+            self._wrapped[key] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         prefix = CREATE_TASK_PREFIX if method == CREATE_TASK else AUTH_ERROR_PREFIX
         behaviour = handler.unary_unary
         keys = self._keys
