@@ -45,7 +45,7 @@ if __name__ == "__main__":
     parser.add_argument("--only", help="run modules whose name contains this text")
     args = parser.parse_args()
     found = asyncio.run(main(args.quick, args.only))
-    if not args.quick:
+    if not args.quick and not args.only:
         write_table(found, HERE / "results.md")
     if not found:
         print("no benchmarks found", file=sys.stderr)
