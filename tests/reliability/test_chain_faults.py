@@ -249,15 +249,6 @@ async def test_a_reorg_replaying_a_fired_log_does_not_fire_it_again(
     assert fired == Counter({first: 1, second: 1})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: with event_confirmations=0 (the default) a reorg that replaces the last handled "
-        "block by one of the same height between two polls is never seen: the follower compares "
-        "block numbers only (operator/watchers/_follow.py ChainFollower.next_range), so a "
-        "matching log in the replacing block is missed"
-    ),
-)
 async def test_a_reorg_between_two_polls_does_not_miss_the_replacing_block(
     chain_devnet: DevnetState, tmp_path: Path
 ) -> None:

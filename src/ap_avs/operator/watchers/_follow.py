@@ -8,7 +8,11 @@ and hands out bounded ranges (LESSONS.md 6). Limits:
 * at most ``max_range`` blocks per range, ``lag`` blocks behind the head (confirmations);
 * a cursor more than ``max_catch_up`` blocks behind jumps forward (logged): older blocks are
   not caught up;
-* a cursor ahead of the head (a reset devnet) moves back to the head (logged).
+* a cursor ahead of the head (a reset devnet) moves back to the head (logged);
+* a reorg is noticed by the hash of the last handled block: when it changed, the cursor walks
+  back (at most :data:`REORG_DEPTH` blocks) to the last block whose hash still matches and the
+  replaced blocks are handled again (logged). Already-delivered occurrences are deduplicated by
+  the aggregator, so nothing fires twice and nothing in the new branch is missed.
 
 Transport failures while polling the head are logged and retried with a backoff capped at
 ``max_backoff``; nothing here raises except ``CancelledError``.
@@ -25,6 +29,9 @@ from ap_avs.operator.chain_reader import ChainReader
 from ap_avs.operator.checkpoint import CheckpointStore
 
 logger = logging.getLogger(__name__)
+
+REORG_DEPTH = 64
+"""How far back a reorg is followed; deeper ones resume from the fork horizon."""
 
 
 class ChainFollower:
@@ -55,6 +62,36 @@ class ChainFollower:
         self.position: int | None = None
         """The last block fully handled; ``None`` until the first head is known."""
         self.head: int | None = None
+        self._hashes: dict[int, str] = {}
+        """Hashes of recently handled blocks (for reorg detection)."""
+
+    async def _hash(self, number: int) -> str | None:
+        try:
+            return (await self._reader.header(number)).hash
+        except Unavailable as exc:
+            logger.warning("%s watcher: cannot read block %s: %s", self.name, number, exc.message)
+            return None
+
+    async def _rewind_after_reorg(self) -> None:
+        """Move the cursor back to the fork point when the last handled block was replaced."""
+        if self.position is None or self.position not in self._hashes:
+            return
+        current = await self._hash(self.position)
+        if current is None or current == self._hashes[self.position]:
+            return
+        fork = self.position - 1
+        while fork in self._hashes and fork > self.position - REORG_DEPTH:
+            if await self._hash(fork) == self._hashes[fork]:
+                break
+            fork -= 1
+        logger.warning(
+            "%s watcher: block %s was replaced (reorg); handling blocks after %s again",
+            self.name,
+            self.position,
+            fork,
+        )
+        self._hashes = {n: h for n, h in self._hashes.items() if n <= fork}
+        self.position = fork
 
     async def _head(self) -> int:
         delay = self._poll
@@ -72,6 +109,7 @@ class ChainFollower:
         if self._ready is not None:
             await self._ready.wait()
         while True:
+            await self._rewind_after_reorg()
             target = await self._head() - self._lag
             if self.position is None:
                 saved = self._store.cursor(self.name)
@@ -107,6 +145,11 @@ class ChainFollower:
         """Record that every block up to ``last`` was handled (and delivered)."""
         self.position = last
         await self._store.save_cursor(self.name, last, cooldowns)
+        block_hash = await self._hash(last)
+        if block_hash is not None:
+            self._hashes[last] = block_hash
+            for old in [n for n in self._hashes if n <= last - REORG_DEPTH]:
+                del self._hashes[old]
 
     async def pause_after_error(self, failures: int) -> None:
         """Sleep before retrying a range that failed ``failures`` times in a row."""
