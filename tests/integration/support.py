@@ -64,3 +64,34 @@ class Chain:
             assert time.monotonic() < deadline, f"{tx_hash} was not mined"
             await asyncio.sleep(0.01)
         assert receipt["status"] == "0x1", receipt
+
+
+def devnet_chain_stack(devnet: Any, client: Any, stored: dict[tuple[str, str], Any]) -> Any:
+    """The chain use cases and on-chain runners for the devnet, with wallets looked up in
+    ``stored`` (keyed by lower-case owner and address) instead of a store."""
+    from ap_avs.aggregator.api_chain import build_chain_stack
+
+    async def lookup(owner: str, address: str) -> Any:
+        return stored.get((owner.lower(), address.lower()))
+
+    async def derive(owner: str, factory: str, salt: int) -> str:
+        address: str = await client.smart_wallet_address(factory, owner, salt)
+        return address
+
+    async def default_wallet(owner: str) -> str:
+        return await derive(owner, devnet.factory, 0)
+
+    return build_chain_stack(
+        client,
+        devnet.chain_id,
+        lookup=lookup,
+        derive=derive,
+        default_wallet=default_wallet,
+        factory=devnet.factory,
+        entrypoint=devnet.entrypoint,
+        bundler_url=devnet.bundler_url,
+        controller_key=devnet.controller.private_key,
+        paymaster=devnet.paymaster,
+        price_feed=devnet.price_feed,
+        confirm_timeout=20.0,
+    )

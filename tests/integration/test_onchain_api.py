@@ -21,7 +21,7 @@ from google.protobuf import struct_pb2
 from prometheus_client import CollectorRegistry
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aggregator.api_chain import ChainApi, ChainStack, build_chain_stack
+from ap_avs.aggregator.api_chain import ChainApi, ChainStack
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth import KeyService
@@ -30,7 +30,7 @@ from ap_avs.devnet import DevnetState
 from ap_avs.domain.wallets import Wallet
 from ap_avs.testing import TEST_JWT_SECRET, user_key
 
-from .support import Chain
+from .support import Chain, devnet_chain_stack
 
 pytestmark = pytest.mark.integration
 
@@ -79,29 +79,7 @@ async def api(devnet: DevnetState, chain: Chain) -> AsyncIterator[Api]:
     client = ChainClient(devnet.rpc_url)
     stored: dict[tuple[str, str], Wallet] = {}
 
-    async def lookup(owner: str, address: str) -> Wallet | None:
-        return stored.get((owner.lower(), address.lower()))
-
-    async def derive(owner: str, factory: str, salt: int) -> str:
-        return await client.smart_wallet_address(factory, owner, salt)
-
-    async def default_wallet(owner: str) -> str:
-        return await derive(owner, devnet.factory, 0)
-
-    stack = build_chain_stack(
-        client,
-        devnet.chain_id,
-        lookup=lookup,
-        derive=derive,
-        default_wallet=default_wallet,
-        factory=devnet.factory,
-        entrypoint=devnet.entrypoint,
-        bundler_url=devnet.bundler_url,
-        controller_key=devnet.controller.private_key,
-        paymaster=devnet.paymaster,
-        price_feed=devnet.price_feed,
-        confirm_timeout=20.0,
-    )
+    stack = devnet_chain_stack(devnet, client, stored)
     servicer = ChainApi(stack.services)
     server = grpc.aio.server(
         interceptors=[

@@ -16,7 +16,7 @@ import pytest_asyncio
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs.aggregator.api_chain import ChainStack, build_chain_stack
+from ap_avs.aggregator.api_chain import ChainStack
 from ap_avs.chain import ChainClient
 from ap_avs.devnet import DevnetState
 from ap_avs.domain._templates import Missing, lookup_path, render, to_text
@@ -39,7 +39,7 @@ from ap_avs.runners.contract_write import account_call_data
 from ap_avs.tokens import NATIVE_TOKEN_CHECKSUM
 from ap_avs.userops import SmartWallet, UserOpSender, acting_for
 
-from .support import Chain
+from .support import Chain, devnet_chain_stack
 
 pytestmark = pytest.mark.integration
 
@@ -182,29 +182,7 @@ async def env(devnet: DevnetState, chain: Chain) -> AsyncIterator[Env]:
     client = ChainClient(devnet.rpc_url)
     stored: dict[tuple[str, str], Wallet] = {}
 
-    async def lookup(owner: str, address: str) -> Wallet | None:
-        return stored.get((owner.lower(), address.lower()))
-
-    async def derive(owner: str, factory: str, salt: int) -> str:
-        return await client.smart_wallet_address(factory, owner, salt)
-
-    async def default_wallet(owner: str) -> str:
-        return await derive(owner, devnet.factory, 0)
-
-    stack = build_chain_stack(
-        client,
-        devnet.chain_id,
-        lookup=lookup,
-        derive=derive,
-        default_wallet=default_wallet,
-        factory=devnet.factory,
-        entrypoint=devnet.entrypoint,
-        bundler_url=devnet.bundler_url,
-        controller_key=devnet.controller.private_key,
-        paymaster=devnet.paymaster,
-        price_feed=devnet.price_feed,
-        confirm_timeout=20.0,
-    )
+    stack = devnet_chain_stack(devnet, client, stored)
     try:
         yield Env(devnet, client, stack, chain, stored)
     finally:
