@@ -149,6 +149,8 @@ class EngineConfig(_Section):
     sandbox_workers: int = Field(default=2, gt=0, le=32)
     http_timeout_seconds: float = Field(default=30.0, gt=0)
     allow_private_urls: bool = False
+    disable_after_failed_runs: int = Field(default=20, ge=0)
+    """Disable a workflow after this many failed runs in a row (0: never)."""
     """Let REST/GraphQL nodes call loopback, private and link-local addresses (local set-ups)."""
 
 

@@ -213,3 +213,61 @@ async def test_transient_failures_retry_permanent_ones_do_not(
         task.cancel()
     assert runs.calls == calls
     await kv.close()
+
+
+async def always_fails(node: Node, ctx: RunContext) -> NodeResult:
+    return NodeResult(False, error="the endpoint is gone")
+
+
+async def test_a_workflow_that_keeps_failing_is_disabled_with_the_reason(
+    tmp_path: Path, http: httpx.AsyncClient
+) -> None:
+    kv = LmdbKV(tmp_path)
+    wf = workflow(50)
+    await WorkflowRepo(kv).create(wf, max_active_per_owner=None)
+    events = WorkflowEvents()
+    seen: list[str] = []
+
+    class Listener:
+        def workflow_changed(self, event: object) -> None:
+            seen.append(str(getattr(event, "kind", "")))
+
+    events.subscribe(Listener())
+
+    async def owned(owner: str, wallet: str) -> bool:
+        return True
+
+    def service(runner: object) -> RunService:
+        return RunService(
+            ExecutionRepo(kv),
+            Executor(
+                {NodeKind.CUSTOM_CODE: runner},  # type: ignore[dict-item]
+                TemplateEngine(evaluator=None),  # type: ignore[arg-type]
+                None,  # type: ignore[arg-type]
+                http,
+                EngineOptions(),
+            ),
+            RunSecrets(SecretRepo(kv, SecretCipher(b"k" * 32)), {}),
+            events,
+            owned,
+            disable_after=3,
+        )
+
+    failing, working = service(always_fails), service(echo)
+    fired = FiredTrigger(TriggerKind.MANUAL, {"n": 1})
+    for n in range(2):
+        await failing.run(wf.id, new_id(now_ms=n + 1), fired)
+    await working.run(wf.id, new_id(now_ms=3), fired)  # a good run resets the streak
+    for n in range(2):
+        await failing.run(wf.id, new_id(now_ms=n + 4), fired)
+    stored = await WorkflowRepo(kv).get(wf.id)
+    assert stored is not None
+    assert stored.status is TaskStatus.ENABLED
+    last = await failing.run(wf.id, new_id(now_ms=9), fired)
+    assert last is not None
+    assert last.error.endswith("workflow disabled after 3 failed runs in a row")
+    stored = await WorkflowRepo(kv).get(wf.id)
+    assert stored is not None
+    assert stored.status is TaskStatus.DISABLED
+    assert seen == ["disabled"]
+    await kv.close()

@@ -207,6 +207,7 @@ class AggregatorApp:
             self.events,
             wallets.owns,
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
+            disable_after=engine.disable_after_failed_runs or None,
         )
         self.queue = JobQueue(store)
         self.node = build_node_side(cfg, store, self.events, self.queue, workflows)

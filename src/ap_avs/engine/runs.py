@@ -115,8 +115,11 @@ class RunService:
         events: WorkflowEvents,
         wallet_check: WalletCheck,
         rates: FeeRates | None = None,
+        *,
+        disable_after: int | None = None,
     ) -> None:
         self._repo = repo
+        self._disable_after = disable_after
         self._executor = executor
         self._secrets = secrets
         self._events = events
@@ -179,8 +182,13 @@ class RunService:
                 value_fee=value,
                 trigger_kind=trigger.kind.wire_name,
             )
-            completed = await self._repo.finish(execution, now_ms())
-            if completed is not None:
-                self._events.publish(WorkflowEventKind.COMPLETED, completed)
+            finished = await self._repo.finish(
+                execution, now_ms(), disable_after=self._disable_after
+            )
+            if finished.completed is not None:
+                self._events.publish(WorkflowEventKind.COMPLETED, finished.completed)
+            if finished.disabled is not None:
+                logger.warning("workflow disabled after repeated failed runs")
+                self._events.publish(WorkflowEventKind.DISABLED, finished.disabled)
             logger.info("execution %s finished: %s", execution_id, status.name)
-            return execution
+            return finished.execution

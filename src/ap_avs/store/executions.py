@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ap_avs.domain.execution import (
@@ -89,6 +89,24 @@ class Begun:
     index: int
 
 
+def run_failed(execution: Execution) -> bool:
+    """A run that achieved nothing: it could not execute, or every node step failed."""
+    if execution.status is ExecutionStatus.FAILED:
+        return True
+    nodes = execution.steps[1:]
+    return execution.status is ExecutionStatus.PARTIAL_SUCCESS and all(not s.success for s in nodes)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What finishing a run changed: the stored execution, and the workflow if this run
+    completed or disabled it."""
+
+    execution: Execution
+    completed: Workflow | None = None
+    disabled: Workflow | None = None
+
+
 class ExecutionRepo:
     """Run bookkeeping and execution records."""
 
@@ -149,24 +167,50 @@ class ExecutionRepo:
     async def mark_pending(self, workflow_id: str, execution_id: str) -> None:
         await self._kv.put(keys.trigger(workflow_id, execution_id), b"1")
 
-    async def finish(self, execution: Execution, now_ms: int) -> Workflow | None:
-        """Store the execution, clear its markers, and complete the workflow if it is spent.
-
-        Returns the workflow when this run completed it, else None.
+    async def finish(
+        self, execution: Execution, now_ms: int, *, disable_after: int | None = None
+    ) -> Finished:
+        """Store the execution, clear its markers, complete the workflow if it is spent, and
+        disable it after ``disable_after`` failed runs in a row (LESSONS 16; the reason is added
+        to this execution's error).
         """
 
-        def finish(txn: Txn) -> Workflow | None:
+        def finish(txn: Txn) -> Finished:
             wf_id = execution.workflow_id
-            txn.put(keys.history(wf_id, execution.id), _encode(execution))
+            record = execution
+            wf = find_workflow(txn, wf_id)
+            streak_key = keys.failure_streak(wf_id)
+            disabled = None
+            if run_failed(execution):
+                old = txn.get(streak_key)
+                streak = (codec.decode_int(old) if old is not None else 0) + 1
+                txn.put(streak_key, codec.encode_int(streak))
+                if (
+                    disable_after is not None
+                    and streak >= disable_after
+                    and wf is not None
+                    and wf.status is TaskStatus.ENABLED
+                ):
+                    disabled = wf.with_status(TaskStatus.DISABLED)
+                    write_workflow(txn, disabled, previous=wf.status)
+                    txn.delete(streak_key)
+                    note = f"workflow disabled after {streak} failed runs in a row"
+                    record = replace(
+                        execution, error=f"{execution.error}; {note}" if execution.error else note
+                    )
+            else:
+                txn.delete(streak_key)
+            txn.put(keys.history(wf_id, execution.id), _encode(record))
             txn.delete(keys.trigger(wf_id, execution.id))
             txn.delete(keys.pending(wf_id, execution.id))
             txn.delete(keys.running(wf_id, execution.id))
-            wf = find_workflow(txn, wf_id)
+            if disabled is not None:
+                return Finished(record, disabled=disabled)
             if wf is None or wf.status is not TaskStatus.ENABLED or not wf.is_complete(now_ms):
-                return None
+                return Finished(record)
             completed = wf.with_status(TaskStatus.COMPLETED, now_ms=now_ms)
             write_workflow(txn, completed, previous=wf.status)
-            return completed
+            return Finished(record, completed=completed)
 
         return await self._kv.update(finish)
 

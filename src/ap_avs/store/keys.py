@@ -17,6 +17,7 @@ key                                        value                           what 
 ``pending:<taskId>:<executionId>``         decimal execution index         pre-allocated run id
 ``pending_bound:<taskId>:<executionId>``   decimal job id                  pre-allocated id taken
 ``running:<taskId>:<executionId>``         decimal execution index         run begun, not finished
+``failstreak:<taskId>``                     decimal count                   failed runs in a row
                                                                            by a queued job
 ``execution_index_counter:<taskId>``       decimal counter                 next execution index
 ``secret:_:<owner>:_:<name>``              raw secret bytes                secret, user scope
@@ -334,6 +335,11 @@ def running(task_id: str, execution_id: str) -> bytes:
     """``running:<taskId>:<executionId>``: a run that was counted and has not finished (a crash
     leaves it, so the rerun reuses its index instead of counting twice)."""
     return _execution("running", task_id, execution_id)
+
+
+def failure_streak(task_id: str) -> bytes:
+    """``failstreak:<taskId>``: how many runs in a row failed (reset by a good run)."""
+    return f"failstreak:{_id(task_id, 'task id')}".encode()
 
 
 def pending_prefix(task_id: str) -> bytes:
