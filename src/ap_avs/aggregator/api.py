@@ -8,7 +8,7 @@ auth interceptor). A method not defined here answers ``UNIMPLEMENTED`` (see ``se
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,10 +137,11 @@ class AggregatorApi(ChainApi):
 
     # --- secrets -------------------------------------------------------------------------------
 
-    async def CreateSecret(
-        self, request: avs_pb2.CreateOrUpdateSecretReq, context: Ctx
-    ) -> avs_pb2.CreateSecretResp:
-        change = await self._s.secrets.create(
+    async def _write_secret(
+        self, write: Callable[..., Awaitable[SecretChange]], request: Any
+    ) -> SecretChange:
+        """Create or update (``write``) the secret a CreateOrUpdateSecretReq names."""
+        return await write(
             current_principal().address,
             request.name,
             request.secret,
@@ -148,6 +149,11 @@ class AggregatorApi(ChainApi):
             org_id=request.org_id,
             now_ms=self._s.now_ms(),
         )
+
+    async def CreateSecret(
+        self, request: avs_pb2.CreateOrUpdateSecretReq, context: Ctx
+    ) -> avs_pb2.CreateSecretResp:
+        change = await self._write_secret(self._s.secrets.create, request)
         return avs_pb2.CreateSecretResp(
             success=True,
             status="created",
@@ -159,14 +165,7 @@ class AggregatorApi(ChainApi):
     async def UpdateSecret(
         self, request: avs_pb2.CreateOrUpdateSecretReq, context: Ctx
     ) -> avs_pb2.UpdateSecretResp:
-        change = await self._s.secrets.update(
-            current_principal().address,
-            request.name,
-            request.secret,
-            workflow_id=request.workflow_id,
-            org_id=request.org_id,
-            now_ms=self._s.now_ms(),
-        )
+        change = await self._write_secret(self._s.secrets.update, request)
         return avs_pb2.UpdateSecretResp(
             success=True,
             status="updated",

@@ -130,8 +130,10 @@ class AggregatorApp:
             max_key_lifetime=timedelta(hours=cfg.max_key_lifetime_hours),
         )
         cipher = self._secret_cipher()
+        wallet_repo, workflow_repo = WalletRepo(store), WorkflowRepo(store)
+        execution_repo, secret_repo = ExecutionRepo(store), SecretRepo(store, cipher)
         wallets = WalletService(
-            WalletRepo(store),
+            wallet_repo,
             chain,
             default_factory=cfg.smart_wallet.factory_address,
             entrypoint=cfg.smart_wallet.entrypoint_address,
@@ -148,7 +150,7 @@ class AggregatorApp:
             max_loop_iterations=limits.max_loop_iterations,
         )
         workflows = WorkflowService(
-            WorkflowRepo(store),
+            workflow_repo,
             wallets,
             self.events,
             workflow_limits,
@@ -162,7 +164,7 @@ class AggregatorApp:
             build_chain_stack(
                 chain,
                 chain_id,
-                lookup=WalletRepo(store).get,
+                lookup=wallet_repo.get,
                 derive=wallets.derive,
                 default_wallet=wallets.default_wallet,
                 factory=sw.factory_address,
@@ -184,7 +186,6 @@ class AggregatorApp:
             if chain is not None
             else None
         )
-        secret_repo = SecretRepo(store, cipher)
         secrets = SecretService(secret_repo, workflows.owns)
         engine = cfg.engine
         executor = Executor(
@@ -200,10 +201,11 @@ class AggregatorApp:
             ),
         )
         macros = {k: v.get_secret_value() for k, v in cfg.macros.secrets.items()}
+        run_secrets = RunSecrets(secret_repo, macros)
         runs = RunService(
-            ExecutionRepo(store),
+            execution_repo,
             executor,
-            RunSecrets(secret_repo, macros),
+            run_secrets,
             self.events,
             wallets.owns,
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
@@ -212,10 +214,10 @@ class AggregatorApp:
         self.queue = JobQueue(store)
         self.node = build_node_side(cfg, store, self.events, self.queue, workflows)
         self.workers = Workers(self.queue, runs, count=engine.workers)
-        executions = ExecutionService(WorkflowRepo(store), ExecutionRepo(store), runs, self.queue)
+        executions = ExecutionService(workflow_repo, execution_repo, runs, self.queue)
         simulator = Simulator(
             executor,
-            RunSecrets(secret_repo, macros),
+            run_secrets,
             chain,
             workflow_limits,
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
