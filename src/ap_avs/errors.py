@@ -15,6 +15,7 @@ them into gRPC status codes; nothing below imports grpc.
     ├── QuotaExceeded               a configured limit was reached                RESOURCE_EXHAUSTED
     ├── Unimplemented               the method is not built                       UNIMPLEMENTED
     ├── Unavailable                 a dependency (chain RPC, bundler) is down     UNAVAILABLE
+    │   └── EffectInDoubt           an effect was sent, its outcome is unknown    UNAVAILABLE
     ├── StoreError                  the embedded store failed                     UNAVAILABLE
     │   ├── StoreFullError          the store cannot grow (disk full, max size)   RESOURCE_EXHAUSTED
     │   ├── StoreClosedError        the store was closed (shutting down)          UNAVAILABLE
@@ -85,6 +86,12 @@ class Unavailable(ApAvsError):
     """A dependency such as the chain RPC or the bundler did not answer; retry later."""
 
     retryable = True
+
+
+class EffectInDoubt(Unavailable):
+    """A step's external effect (a UserOp) was sent but its outcome could not be learnt in
+    time. The run is not recorded; it is retried later, and the retry reconciles the step from
+    its journal entry instead of sending again."""
 
 
 class StoreError(ApAvsError):

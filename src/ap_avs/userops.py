@@ -14,6 +14,14 @@ This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.aa`:
   lane lock, so concurrent runs never race for a nonce (LESSONS 15); a nonce refusal (AA25,
   or "already known" when another process holds the nonce) rebuilds, re-sponsors and re-signs
   the operation, up to :data:`MAX_ATTEMPTS` times with a short backoff.
+* :func:`ap_avs.userop_steps.send_once` sends a workflow step's operation at most once: its nonce is
+  sequence 0 of the step's own 192-bit key (``aa.step_nonce_key``), so the EntryPoint refuses
+  a second inclusion; the :class:`OpIntent` (sender, nonce, hash, first block) is committed by
+  the caller before every send; after a crash the operation is looked up on chain by sender
+  and nonce (``aa.find_included``) and sent again, with the same nonce, only if it never
+  landed. Steps of different runs use different keys, so an unsponsored operation needs no
+  lane; a sponsored one still takes its wallet's lane, because the verifying paymaster signs
+  over its own per-wallet ``senderNonce``, which two operations in flight would share.
 
 Without a bundler, pass ``bundler=DirectSubmitter(...)`` (:mod:`ap_avs.aa._direct`): the same
 steps, with gas from ``simulateHandleOp`` and ``handleOps`` sent from a funded submitter key.
@@ -102,11 +110,15 @@ class Sent:
     """A submitted UserOperation and, if it was included in time, its receipt."""
 
     user_op_hash: str
-    op: UserOperation
+    op: UserOperation | None
+    """None when the operation was found on chain after a restart (not built again)."""
     receipt: UserOpReceipt | None
     attempts: int
     seconds: float
     """From the start of building to the receipt (or the deadline)."""
+    reconciled: str = ""
+    """After a restart (``send_once`` with an earlier intent): ``found`` when the operation had
+    landed (nothing was sent again), ``resent`` when it had not; else empty."""
 
 
 WalletLookup = Callable[[str, str], Awaitable[Wallet | None]]
@@ -203,8 +215,13 @@ class UserOpSender:
         """Whether a paymaster pays the gas of every operation."""
         return self.paymaster is not None
 
+    @property
+    def submitter(self) -> UserOpSubmitter:
+        """Whoever puts operations on chain: the bundler client or the direct submitter."""
+        return self._bundler
+
     @contextlib.asynccontextmanager
-    async def _lane(self, wallet: str) -> AsyncIterator[None]:
+    async def lane(self, wallet: str) -> AsyncIterator[None]:
         """Hold the (chain, wallet) lane: one operation of a wallet in flight at a time."""
         key = (self.chain_id, wallet.lower())
         lock = self._lanes.setdefault(key, asyncio.Lock())
@@ -224,8 +241,10 @@ class UserOpSender:
         *,
         sponsor: bool = True,
         call_gas_limit: int | None = None,
+        nonce: int | None = None,
     ) -> UserOperation:
-        """A complete, signed operation for ``wallet`` executing ``call_data``.
+        """A complete, signed operation for ``wallet`` executing ``call_data``; ``nonce``
+        defaults to the wallet's next one under key 0.
 
         Raises:
             UserOpError: the bundler could not estimate it (a revert, AA21 …).
@@ -233,7 +252,8 @@ class UserOpSender:
         """
         deployed = bool(await self._chain.get_code(wallet.address))
         init = b"" if deployed else aa.init_code(wallet.factory, wallet.owner, wallet.salt)
-        nonce = await self._chain.entrypoint_nonce(self.entrypoint, wallet.address)
+        if nonce is None:
+            nonce = await self._chain.entrypoint_nonce(self.entrypoint, wallet.address)
         max_fee, priority = await fee_caps(self._chain)
         valid_until = int(time.time()) + SPONSORSHIP_SECONDS
         paymaster = self.paymaster if sponsor else None
@@ -287,7 +307,7 @@ class UserOpSender:
             Unavailable: the chain RPC is down.
         """
         started = time.monotonic()
-        async with self._lane(wallet.address):
+        async with self.lane(wallet.address):
             attempt = 0
             while True:
                 attempt += 1
@@ -319,3 +339,24 @@ class UserOpSender:
     def user_op_hash(self, op: UserOperation) -> str:
         """The userOpHash of ``op`` for this EntryPoint and chain (0x-hex)."""
         return "0x" + aa.user_op_hash(op, self.entrypoint, self.chain_id).hex()
+
+    async def head(self) -> int:
+        """The chain's latest block number.
+
+        Raises:
+            Unavailable: the chain RPC is down.
+        """
+        return await self._chain.block_number()
+
+    async def find_included(
+        self, sender: str, nonce: int, from_block: int = 0
+    ) -> UserOpReceipt | None:
+        """The receipt of ``sender``'s operation with ``nonce`` if one landed, else None.
+
+        Raises:
+            Unavailable: the chain RPC is down.
+            UserOpError: the nonce is used but its event cannot be read (retryable).
+        """
+        return await aa.find_included(
+            self._chain.request, self.entrypoint, sender, nonce, from_block=from_block
+        )

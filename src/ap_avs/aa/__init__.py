@@ -29,7 +29,8 @@ from ap_avs.aa._bundler import (
     is_nonce_error,
     user_message,
 )
-from ap_avs.aa._direct import DirectSubmitter, UserOpSubmitter
+from ap_avs.aa._direct import DirectSubmitter, UserOpSubmitter, receipt_from_transaction
+from ap_avs.aa._lookup import USER_OPERATION_EVENT, find_included, next_sequence
 from ap_avs.aa._userop import (
     DUMMY_SIGNATURE,
     ENTRYPOINT_V06,
@@ -46,9 +47,11 @@ from ap_avs.aa._userop import (
     execute_batch_with_values_calldata,
     execute_calldata,
     init_code,
+    keyed_nonce,
     paymaster_and_data,
     sign_user_op,
     sponsor_user_op,
+    step_nonce_key,
     to_rpc_dict,
     user_op_hash,
     verifying_paymaster_hash,
@@ -63,6 +66,7 @@ __all__ = [
     "SELECTOR_EXECUTE",
     "SELECTOR_EXECUTE_BATCH",
     "SELECTOR_EXECUTE_BATCH_WITH_VALUES",
+    "USER_OPERATION_EVENT",
     "BundlerClient",
     "DirectSubmitter",
     "GasEstimate",
@@ -75,11 +79,16 @@ __all__ = [
     "execute_batch_calldata",
     "execute_batch_with_values_calldata",
     "execute_calldata",
+    "find_included",
     "init_code",
     "is_nonce_error",
+    "keyed_nonce",
+    "next_sequence",
     "paymaster_and_data",
+    "receipt_from_transaction",
     "sign_user_op",
     "sponsor_user_op",
+    "step_nonce_key",
     "to_rpc_dict",
     "user_message",
     "user_op_hash",

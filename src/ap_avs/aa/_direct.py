@@ -452,45 +452,55 @@ class DirectSubmitter:
                 f"no receipt for user operation {op_hash} within {wait_seconds:g} s",
                 retryable=True,
             )
-        return self._op_receipt(op_hash, tx_hash, receipt)
+        return receipt_from_transaction(self.entrypoint, op_hash, tx_hash, receipt)
 
-    def _op_receipt(self, op_hash: str, tx_hash: str, receipt: Mapping[str, Any]) -> UserOpReceipt:
-        if _int(receipt.get("status", "0x1")) == 0:
-            raise UserOpError(f"handleOps transaction {tx_hash} reverted")
-        logs = [log for log in receipt.get("logs") or () if isinstance(log, Mapping)]
-        ours = [
-            log
-            for log in logs
-            if str(log.get("address", "")).lower() == self.entrypoint.lower()
-            and len(log.get("topics") or ()) > 1
-            and str(log["topics"][1]).lower() == op_hash.lower()
-        ]
-        event = next(
-            (log for log in ours if str(log["topics"][0]).lower() == _USER_OPERATION_EVENT), None
-        )
-        if event is None:
-            raise UserOpError(f"transaction {tx_hash} holds no event for user operation {op_hash}")
-        sender = "0x" + str(event["topics"][2])[-40:]
-        nonce, success, cost, used = decode(
-            ["uint256", "bool", "uint256", "uint256"], _hex_bytes(str(event["data"]))
-        )
-        reason = ""
-        revert = next(
-            (log for log in ours if str(log["topics"][0]).lower() == _REVERT_REASON_EVENT), None
-        )
-        if revert is not None:
-            _, data = decode(["uint256", "bytes"], _hex_bytes(str(revert["data"])))
-            reason = decode_revert_data("0x" + bytes(data).hex()) if data else ""
-        return UserOpReceipt(
-            user_op_hash=op_hash,
-            sender=to_checksum_address(sender),
-            nonce=int(nonce),
-            success=bool(success),
-            actual_gas_cost=int(cost),
-            actual_gas_used=int(used),
-            transaction_hash=tx_hash,
-            block_number=_int(receipt.get("blockNumber", 0)),
-            reason=reason,
-            logs=_operation_logs(logs, op_hash),
-            effective_gas_price=_int(receipt.get("effectiveGasPrice", 0)),
-        )
+
+def receipt_from_transaction(
+    entrypoint: str, op_hash: str, tx_hash: str, receipt: Mapping[str, Any]
+) -> UserOpReceipt:
+    """The receipt of operation ``op_hash`` from the receipt of the transaction that carried it:
+    its ``UserOperationEvent`` (success, gas), ``UserOperationRevertReason`` (decoded) and the
+    logs it emitted.
+
+    Raises:
+        UserOpError: the transaction reverted or holds no event for ``op_hash``.
+    """
+    if _int(receipt.get("status", "0x1")) == 0:
+        raise UserOpError(f"handleOps transaction {tx_hash} reverted")
+    logs = [log for log in receipt.get("logs") or () if isinstance(log, Mapping)]
+    ours = [
+        log
+        for log in logs
+        if str(log.get("address", "")).lower() == entrypoint.lower()
+        and len(log.get("topics") or ()) > 1
+        and str(log["topics"][1]).lower() == op_hash.lower()
+    ]
+    event = next(
+        (log for log in ours if str(log["topics"][0]).lower() == _USER_OPERATION_EVENT), None
+    )
+    if event is None:
+        raise UserOpError(f"transaction {tx_hash} holds no event for user operation {op_hash}")
+    sender = "0x" + str(event["topics"][2])[-40:]
+    nonce, success, cost, used = decode(
+        ["uint256", "bool", "uint256", "uint256"], _hex_bytes(str(event["data"]))
+    )
+    reason = ""
+    revert = next(
+        (log for log in ours if str(log["topics"][0]).lower() == _REVERT_REASON_EVENT), None
+    )
+    if revert is not None:
+        _, data = decode(["uint256", "bytes"], _hex_bytes(str(revert["data"])))
+        reason = decode_revert_data("0x" + bytes(data).hex()) if data else ""
+    return UserOpReceipt(
+        user_op_hash=op_hash,
+        sender=to_checksum_address(sender),
+        nonce=int(nonce),
+        success=bool(success),
+        actual_gas_cost=int(cost),
+        actual_gas_used=int(used),
+        transaction_hash=tx_hash,
+        block_number=_int(receipt.get("blockNumber", 0)),
+        reason=reason,
+        logs=_operation_logs(logs, op_hash),
+        effective_gas_price=_int(receipt.get("effectiveGasPrice", 0)),
+    )

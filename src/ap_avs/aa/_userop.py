@@ -163,6 +163,28 @@ def user_op_hash(op: UserOperation, entrypoint: str, chain_id: int) -> bytes:
     return keccak(encode(["bytes32", "address", "uint256"], [keccak(packed), entrypoint, chain_id]))
 
 
+NONCE_KEY_BITS: Final = 192
+"""Width of the key half of a v0.6 EntryPoint nonce (``nonce = key << 64 | sequence``)."""
+
+
+def step_nonce_key(step: str) -> int:
+    """The EntryPoint nonce key of a workflow step, from its ``<execution>:<node>[:<iter>]``
+    name: 192 bits of keccak, never 0 (key 0 is the wallet's ordinary sequence).
+
+    Each step's UserOp uses sequence 0 of its own key, so the EntryPoint accepts it at most
+    once, whatever the engine does.
+    """
+    digest = keccak(text=f"ap-avs step nonce\n{step}")
+    return int.from_bytes(digest[: NONCE_KEY_BITS // 8], "big") or 1
+
+
+def keyed_nonce(key: int, sequence: int = 0) -> int:
+    """The full 256-bit nonce of sequence ``sequence`` under ``key``."""
+    if not 0 <= key < 1 << NONCE_KEY_BITS or not 0 <= sequence < 1 << 64:
+        raise ValueError("nonce key must fit 192 bits and the sequence 64 bits")
+    return key << 64 | sequence
+
+
 def _eip191_sign(digest: bytes, private_key: str | bytes) -> bytes:
     signed = Account.sign_message(encode_defunct(primitive=digest), private_key)
     return bytes(signed.signature)

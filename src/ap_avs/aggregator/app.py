@@ -26,6 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
 
+from ap_avs import faults
 from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
@@ -66,6 +67,7 @@ from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.store.journal import JournalRepo
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.wallets import WalletRepo
 from ap_avs.store.workflows import WorkflowRepo
@@ -131,7 +133,14 @@ class AggregatorApp:
         )
         cipher = self._secret_cipher()
         wallet_repo, workflow_repo = WalletRepo(store), WorkflowRepo(store)
-        execution_repo, secret_repo = ExecutionRepo(store), SecretRepo(store, cipher)
+        fault = faults.from_env(os.environ)  # test-only (ap_avs.faults); None in production
+        if fault is not None:
+            logger.warning("TEST FAULT HOOK ARMED: %s", os.environ[faults.ENV_VAR])
+        execution_repo = ExecutionRepo(
+            store,
+            before_commit=(lambda: fault.reached("during-record")) if fault is not None else None,
+        )
+        secret_repo = SecretRepo(store, cipher)
         wallets = WalletService(
             wallet_repo,
             chain,
@@ -210,6 +219,8 @@ class AggregatorApp:
             wallets.owns,
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
             disable_after=engine.disable_after_failed_runs or None,
+            journal=JournalRepo(store),
+            fault=fault,
         )
         self.queue = JobQueue(store)
         self.node = build_node_side(cfg, store, self.events, self.queue, workflows)

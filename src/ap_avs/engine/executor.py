@@ -4,7 +4,12 @@ The executor owns one run's moving parts: the variables (each finished node adds
 ``<name> = {input, data}``), the :class:`~ap_avs.domain.graph.Schedule` that says what may run
 next, a bound on concurrent nodes, and the steps it records in completion order. A node that
 fails (or raises) becomes a failed step; independent branches go on. Secret values are redacted
-from everything a step records. It never touches the store.
+from everything a step records. It touches the store only through a run's step journal
+(``engine/journal.py``): a node with an external effect (:data:`EFFECT_KINDS`) whose outcome an
+earlier attempt of the run recorded is not run again (the recorded result is reused), and a
+new outcome is committed as soon as the node returns. A step that was in flight at a crash and
+could not be settled raises :class:`~ap_avs.errors.EffectInDoubt` out of the run (the worker
+retries the run later) instead of being recorded with a guess.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -22,7 +27,9 @@ from ap_avs.domain.graph import Schedule, plan
 from ap_avs.domain.nodes import Edge, Node, NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow_codec import node_to_json
+from ap_avs.engine.journal import RunJournal, StepLog, with_notes
 from ap_avs.engine.templates import TemplateEngine
+from ap_avs.errors import EffectInDoubt
 from ap_avs.runners.base import (
     EXECUTION_ENGINE_ERROR,
     EngineOptions,
@@ -36,6 +43,10 @@ from ap_avs.sandbox import Evaluator
 logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_NODES = 16
+EFFECT_KINDS = frozenset(
+    {NodeKind.REST_API, NodeKind.GRAPHQL_QUERY, NodeKind.ETH_TRANSFER, NodeKind.CONTRACT_WRITE}
+)
+"""Node kinds whose runners act on the world; their steps are journaled in stored runs."""
 REDACTED = "***"
 
 
@@ -86,6 +97,8 @@ class RunState:
     variables: MutableMapping[str, JsonValue]
     simulated: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict)
+    journal: RunJournal | None = None
+    """The run's step journal (stored runs); None for simulations."""
 
     @property
     def secret_values(self) -> list[str]:
@@ -109,7 +122,9 @@ class Executor:
         self._http = http
         self.options = options
 
-    def _context(self, state: RunState, variables: Mapping[str, JsonValue]) -> RunContext:
+    def _context(
+        self, state: RunState, variables: Mapping[str, JsonValue], step: StepLog | None = None
+    ) -> RunContext:
         async def render(
             text: str,
             *,
@@ -120,8 +135,14 @@ class Executor:
             scope = variables if not extra else {**variables, **extra}
             return await self._templates.render(text, scope, where=where, json_escape=json_escape)
 
-        async def run_node(node: Node, extra: Mapping[str, JsonValue]) -> NodeResult:
-            return await self.invoke(node, state, {**variables, **extra})
+        async def run_node(
+            node: Node,
+            extra: Mapping[str, JsonValue],
+            /,
+            *,
+            iteration: tuple[str, int] | None = None,
+        ) -> NodeResult:
+            return await self.invoke(node, state, {**variables, **extra}, iteration=iteration)
 
         return RunContext(
             variables=variables,
@@ -132,12 +153,54 @@ class Executor:
             run_node=run_node,
             simulated=state.simulated,
             secrets=state.secrets,
+            step=step,
         )
 
     async def invoke(
-        self, node: Node, state: RunState, variables: Mapping[str, JsonValue]
+        self,
+        node: Node,
+        state: RunState,
+        variables: Mapping[str, JsonValue],
+        *,
+        iteration: tuple[str, int] | None = None,
     ) -> NodeResult:
-        """Run one node through its runner; problems become a failed result."""
+        """Run one node through its runner; problems become a failed result.
+
+        ``iteration`` = ``(loop node id, index)`` for a loop's body. In a stored run a node of
+        :data:`EFFECT_KINDS` goes through the step journal.
+
+        Raises:
+            EffectInDoubt: an effect's outcome is unknown (the run must be retried).
+            StoreError: the journal could not be written.
+        """
+        step = None
+        if state.journal is not None and node.kind in EFFECT_KINDS:
+            node_id, index = iteration if iteration is not None else (node.id, None)
+            step = await state.journal.open(node_id, index)
+            recorded = step.recorded()
+            if recorded is not None:
+                note = "recorded before a restart; the step was not run again"
+                logger.info("step %s: %s", step.id.idempotency_key, note)
+                return replace(recorded, log=with_notes(recorded.log, [note]))
+        result = await self._call_runner(node, state, variables, step)
+        if step is None:
+            return result
+        if step.in_doubt:
+            raise EffectInDoubt(
+                f"step {step.id.idempotency_key} was in flight at a restart and could not be "
+                f"reconciled: {result.error or 'no outcome'}"
+            )
+        result = replace(result, log=with_notes(result.log, step.notes))
+        await step.finish(result)
+        return result
+
+    async def _call_runner(
+        self,
+        node: Node,
+        state: RunState,
+        variables: Mapping[str, JsonValue],
+        step: StepLog | None,
+    ) -> NodeResult:
         runner = self._runners.get(node.kind)
         if runner is None:
             return NodeResult(
@@ -146,11 +209,13 @@ class Executor:
                 error_code=EXECUTION_ENGINE_ERROR,
             )
         try:
-            return await runner(node, self._context(state, variables))
+            return await runner(node, self._context(state, variables, step))
         except NodeFailure as failure:
             return NodeResult(
                 False, output=failure.output, error=failure.message, error_code=failure.error_code
             )
+        except EffectInDoubt:
+            raise
         except Exception:
             logger.exception("runner for %s failed unexpectedly", node.kind.wire_name)
             return NodeResult(

@@ -2,11 +2,16 @@
 
 Used for every real run: queued runs from operators' trigger reports and TriggerTask, blocking
 TriggerTask runs. The trigger data given here is exactly what the trigger produced (the queue
-stores it whole), so queued and blocking runs see the same variables (LESSONS 14).
+stores it whole), so queued and blocking runs see the same variables (LESSONS 14). Every run
+has a step journal (``engine/journal.py``) keyed by its execution id, so a run repeated after a
+crash sends no effect twice; the journal is removed in the transaction that records the run.
 
 Raises:
-    nothing on purpose: a run that cannot execute is recorded as a FAILED execution; a workflow
-    that no longer exists gives ``None`` (the caller drops the job).
+    EffectInDoubt: a step's effect was sent and its outcome is unknown; nothing is recorded and
+        the caller retries the run later (it then reconciles the step).
+    StoreError: the store failed.
+Otherwise nothing on purpose: a run that cannot execute is recorded as a FAILED execution; a
+workflow that no longer exists gives ``None`` (the caller drops the job).
 """
 
 from __future__ import annotations
@@ -29,12 +34,15 @@ from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
 from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.executor import Executor, RunState, now_ms, redact
+from ap_avs.engine.journal import RunJournal
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables, trigger_config_json
 from ap_avs.errors import ApAvsError
+from ap_avs.faults import FaultHook
 from ap_avs.log import log_context
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.store.journal import JournalRepo
 from ap_avs.userops import acting_for
 
 logger = logging.getLogger(__name__)
@@ -117,8 +125,14 @@ class RunService:
         rates: FeeRates | None = None,
         *,
         disable_after: int | None = None,
+        journal: JournalRepo | None = None,
+        fault: FaultHook | None = None,
     ) -> None:
+        """``journal`` None runs without a step journal (benchmarks measure its cost);
+        ``fault`` is the test-only fault hook (``ap_avs.faults``)."""
         self._repo = repo
+        self._journal = journal
+        self._fault = fault
         self._disable_after = disable_after
         self._executor = executor
         self._secrets = secrets
@@ -158,7 +172,12 @@ class RunService:
                 variables = run_variables(
                     wf, trigger.data, trigger_input=trigger_input or {}, secrets=secrets
                 )
-                state = RunState(variables, simulated=False, secrets=secrets)
+                journal = (
+                    RunJournal(self._journal, execution_id, fault=self._fault)
+                    if self._journal is not None
+                    else None
+                )
+                state = RunState(variables, simulated=False, secrets=secrets, journal=journal)
                 with acting_for(wf.owner):
                     steps += await self._executor.run_graph(
                         wf.nodes, wf.edges, wf.trigger.id, state

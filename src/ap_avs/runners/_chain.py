@@ -20,10 +20,12 @@ from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
 
+from ap_avs import aa
 from ap_avs.aa import UserOpError, UserOpReceipt, user_message
 from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.domain.journal import USEROP
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError, NotFound
+from ap_avs.errors import ApAvsError, EffectInDoubt, NotFound
 from ap_avs.runners.base import (
     EXECUTION_ENGINE_ERROR,
     INVALID_NODE_CONFIG,
@@ -31,8 +33,10 @@ from ap_avs.runners.base import (
     RPC_NODE_ERROR,
     NodeFailure,
     RunContext,
+    StepLedger,
 )
 from ap_avs.tokens import PriceFeed, TokenRegistry
+from ap_avs.userop_steps import OpIntent, send_once
 from ap_avs.userops import (
     SMART_WALLET_NOT_FOUND,
     RunnerWallets,
@@ -277,13 +281,26 @@ def _failure_code(error: UserOpError) -> int:
 
 
 async def send_user_op(
-    deps: ChainDeps, wallet: SmartWallet, call_data: bytes, *, call_gas_limit: int | None = None
+    deps: ChainDeps,
+    wallet: SmartWallet,
+    call_data: bytes,
+    *,
+    call_gas_limit: int | None = None,
+    step: StepLedger | None = None,
 ) -> Sent:
     """Send ``call_data`` from ``wallet`` as one UserOp and wait for it.
 
+    With a ``step`` (stored runs) the operation is sent at most once
+    (:func:`ap_avs.userop_steps.send_once`): its intent is committed to the step journal
+    before the send, and a step that was in flight at a restart is reconciled on chain; the
+    step log says what was found.
+
     Raises:
         NodeFailure: no bundler configured, the bundler refused (AA21 → ``Insufficient ETH
-            balance for gas fees`` …), the RPC is down, or no receipt arrived in time.
+            balance for gas fees`` …), the RPC is down, or (without a step) no receipt arrived
+            in time.
+        EffectInDoubt: with a step, the operation was sent and its receipt did not arrive in
+            time: the run is retried later and reconciles it.
     """
     if deps.sender is None:
         raise NodeFailure(
@@ -291,19 +308,66 @@ async def send_user_op(
             error_code=RPC_NODE_ERROR,
         )
     try:
-        sent = await deps.sender.send(
-            wallet, call_data, call_gas_limit=call_gas_limit, wait_seconds=deps.confirm_timeout
-        )
+        if step is None:
+            sent = await deps.sender.send(
+                wallet, call_data, call_gas_limit=call_gas_limit, wait_seconds=deps.confirm_timeout
+            )
+        else:
+            sent = await _send_step(deps.sender, wallet, call_data, call_gas_limit, step, deps)
     except UserOpError as exc:
         raise NodeFailure(user_message(exc), error_code=_failure_code(exc)) from None
+    except EffectInDoubt:
+        raise
     except ApAvsError as exc:
         raise NodeFailure(exc.message, error_code=RPC_NODE_ERROR) from None
     if sent.receipt is None:
-        raise NodeFailure(
+        message = (
             f"UserOp {sent.user_op_hash} was sent but not confirmed within "
-            f"{deps.confirm_timeout:g} s",
-            error_code=RPC_NODE_ERROR,
-            output=None,
+            f"{deps.confirm_timeout:g} s"
+        )
+        if step is not None:
+            raise EffectInDoubt(f"{message}; the run will be retried to reconcile it")
+        raise NodeFailure(message, error_code=RPC_NODE_ERROR, output=None)
+    return sent
+
+
+async def _send_step(
+    sender: UserOpSender,
+    wallet: SmartWallet,
+    call_data: bytes,
+    call_gas_limit: int | None,
+    step: StepLedger,
+    deps: ChainDeps,
+) -> Sent:
+    prior = OpIntent.from_json(step.prior)
+
+    async def record(intent: OpIntent) -> None:
+        await step.intend(USEROP, intent.to_json())
+
+    sent = await send_once(
+        sender,
+        wallet,
+        call_data,
+        key=step.nonce_key,
+        prior=prior,
+        record=record,
+        on_sent=lambda: step.reached("after-send"),
+        call_gas_limit=call_gas_limit,
+        wait_seconds=deps.confirm_timeout,
+    )
+    if sent.reconciled == "found":
+        receipt = sent.receipt
+        tx = receipt.transaction_hash if receipt is not None else "?"
+        step.note(
+            f"reconciled after a restart (attempt {step.attempt}): UserOp {sent.user_op_hash} "
+            f"(nonce {aa.keyed_nonce(step.nonce_key):#x}) was already included in transaction "
+            f"{tx}; it was not sent again"
+        )
+    elif sent.reconciled == "resent":
+        step.note(
+            f"resent after a restart (attempt {step.attempt}): no UserOp with nonce "
+            f"{aa.keyed_nonce(step.nonce_key):#x} was on chain, so it was sent again with the "
+            f"same nonce as UserOp {sent.user_op_hash}"
         )
     return sent
 

@@ -8,6 +8,9 @@ answer as a stream, stopping as soon as it passes ``options.max_response_bytes``
 are followed (at most :data:`MAX_REDIRECTS`) one hop at a time, so that when
 ``options.allow_private_urls`` is off every hop's host is checked, not just the first.
 The whole exchange, redirects included, must end within ``options.http_timeout_seconds``.
+:func:`send_once` wraps it for stored runs: the request carries ``Idempotency-Key:
+<execution id>:<node id>[:<iteration>]`` (the same on a resend after a crash; a key the node's
+own headers set is kept), and the intent is committed to the step journal before it is sent.
 
 Raises (NodeFailure, code INVALID_REQUEST):
     ``invalid URL …`` — not http(s), or no host.
@@ -28,10 +31,12 @@ from typing import Final
 
 import httpx
 
+from ap_avs.domain.journal import HTTP
 from ap_avs.domain.values import JsonValue
-from ap_avs.runners.base import EngineOptions, NodeFailure, RunContext
+from ap_avs.runners.base import EngineOptions, NodeFailure, RunContext, redact
 
 MAX_REDIRECTS: Final = 10
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 NETWORK_ERROR: Final = "HTTP request failed: connection error or timeout - "
 
 
@@ -202,6 +207,40 @@ async def exchange(
     except (httpx.HTTPError, OSError) as error:
         raise NodeFailure(f"{NETWORK_ERROR}{_describe(error)}") from None
     raise NodeFailure(f"{NETWORK_ERROR}more than {MAX_REDIRECTS} redirects")
+
+
+async def send_once(
+    ctx: RunContext,
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    content: bytes | None,
+) -> Answer:
+    """:func:`exchange`, journaled when the run has a step journal (``ctx.step``): the request
+    carries the step's ``Idempotency-Key`` and its intent is committed before it is sent. A
+    step that was in flight at a restart is sent again with the same key, and its log says so.
+
+    Raises:
+        NodeFailure: see the module docstring.
+    """
+    step = ctx.step
+    if step is None:
+        return await exchange(ctx, method, url, headers, content)
+    sent = list(headers)
+    key = next((v for k, v in sent if k.lower() == IDEMPOTENCY_HEADER.lower()), None)
+    if key is None:
+        key = step.idempotency_key
+        sent.append((IDEMPOTENCY_HEADER, key))
+    if step.prior is not None:
+        step.note(
+            f"resent after a restart (attempt {step.attempt}) with the same Idempotency-Key "
+            f"{key}: the request was in flight when the server stopped"
+        )
+    identity: JsonValue = {"idempotencyKey": key, "method": method, "url": redact(url, ctx.secrets)}
+    await step.intend(HTTP, identity)
+    answer = await exchange(ctx, method, url, sent, content)
+    step.reached("after-send")
+    return answer
 
 
 async def _read_bounded(response: httpx.Response, limit: int) -> bytes:

@@ -120,8 +120,52 @@ class Renderer(Protocol):
         """
 
 
-NodeInvoker = Callable[[Node, Mapping[str, JsonValue]], Awaitable[NodeResult]]
-"""Runs another node (a loop body) through the registry, with extra variables."""
+class NodeInvoker(Protocol):
+    """Runs another node (a loop body) through the registry, with extra variables;
+    ``iteration`` = ``(loop node id, index)`` names the step in the journal."""
+
+    def __call__(
+        self,
+        node: Node,
+        extra: Mapping[str, JsonValue],
+        /,
+        *,
+        iteration: tuple[str, int] | None = None,
+    ) -> Awaitable[NodeResult]: ...
+
+
+class StepLedger(Protocol):
+    """The journal of the step a runner is running (``engine/journal.py`` implements it).
+
+    Present (``RunContext.step``) in stored runs only; a runner with an external effect commits
+    its intent with :meth:`intend` right before it sends, and reads :attr:`prior` to learn that
+    an earlier attempt of the step (before a restart) committed an intent and no outcome.
+    """
+
+    @property
+    def idempotency_key(self) -> str:
+        """``<execution id>:<node id>[:<iteration>]``."""
+
+    @property
+    def nonce_key(self) -> int:
+        """The 192-bit EntryPoint nonce key of this step's UserOp."""
+
+    @property
+    def attempt(self) -> int:
+        """1 on the first run of the step; one more after each restart that found its intent."""
+
+    @property
+    def prior(self) -> JsonValue:
+        """The identity of an earlier attempt's intent (None when there was none)."""
+
+    async def intend(self, kind: str, identity: JsonValue) -> None:
+        """Commit the intent: ``kind`` (``userop``/``http``) and what will be sent."""
+
+    def reached(self, point: str) -> None:
+        """A point of the step was reached (``after-send``): for the test-only fault hook."""
+
+    def note(self, text: str) -> None:
+        """Add a line to the step's log (e.g. that it was resent after a restart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +197,8 @@ class RunContext:
     simulated: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Secret values of this run (for runners that need e.g. an API key); never log them."""
+    step: StepLedger | None = None
+    """The step's journal in stored runs (effects sent at most once); None in simulations."""
 
 
 Runner = Callable[[Node, RunContext], Awaitable[NodeResult]]

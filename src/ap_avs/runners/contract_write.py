@@ -60,6 +60,7 @@ from ap_avs.runners.base import (
     NodeResult,
     RunContext,
     Runner,
+    StepLedger,
 )
 from ap_avs.runners.contract_read import PlannedCall, plan_calls
 from ap_avs.userops import SmartWallet
@@ -212,9 +213,10 @@ async def _send(
     calls: Sequence[PlannedCall],
     value: int,
     gas_limit: int | None,
+    step: StepLedger | None,
 ) -> NodeResult:
     sent = await send_user_op(
-        deps, wallet, account_call_data(target, value, calls), call_gas_limit=gas_limit
+        deps, wallet, account_call_data(target, value, calls), call_gas_limit=gas_limit, step=step
     )
     receipt = sent.receipt
     assert receipt is not None  # send_user_op fails without one
@@ -294,7 +296,7 @@ async def write_contract(
         )
     if ctx.simulated or config.is_simulated is True:
         return await _simulate(deps, wallet, target, abi, calls, value)
-    return await _send(deps, wallet, target, abi, calls, value, gas_limit)
+    return await _send(deps, wallet, target, abi, calls, value, gas_limit, ctx.step)
 
 
 def make_runner(deps: ChainDeps) -> Runner:

@@ -113,7 +113,9 @@ async def transfer(deps: ChainDeps, config: EthTransferConfig, ctx: RunContext) 
             gas_price=str(price),
             total_gas_cost=str(gas * price),
         )
-    sent = await send_user_op(deps, wallet, aa.execute_calldata(destination, amount, b""))
+    sent = await send_user_op(
+        deps, wallet, aa.execute_calldata(destination, amount, b""), step=ctx.step
+    )
     receipt = sent.receipt
     assert receipt is not None  # send_user_op fails without one
     used, paid, total = gas_fields(receipt)

@@ -2,8 +2,9 @@
 
 For item ``i`` the loop builds :func:`iteration_node` (id ``<loopId>_iter_<i>``, name
 ``<loopName>_iter_<i>``, kind and config from the loop's runner) and calls
-``ctx.run_node(node, {iter_val: item, iter_key: i})`` — the same path as a top-level node, so
-templates, secrets and every runner kind behave the same inside loops (LESSONS 17, 22).
+``ctx.run_node(node, {iter_val: item, iter_key: i}, iteration=(loop id, i))`` — the same path
+as a top-level node, so templates, secrets, the step journal and every runner kind behave the
+same inside loops (LESSONS 17, 22).
 
 * ``input_variable`` must resolve to a list (see :mod:`ap_avs.runners._items`) of at most
   ``options.max_loop_iterations`` items.
@@ -146,7 +147,9 @@ async def _iterate(
     inner = iteration_node(node, config, index)
     try:
         async with asyncio.timeout(seconds):
-            return await ctx.run_node(inner, iteration_variables(config, index, item))
+            return await ctx.run_node(
+                inner, iteration_variables(config, index, item), iteration=(node.id, index)
+            )
     except TimeoutError:
         return failed(f"iteration {index} timed out after {seconds:g} s")
     except NodeFailure as failure:

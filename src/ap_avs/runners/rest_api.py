@@ -2,7 +2,7 @@
 
 Preparing the request is pure apart from rendering templates (:func:`body_rule`,
 :func:`header_value`); :func:`answer_result` turns the answer into the result; the request
-itself goes through :func:`ap_avs.runners._http.exchange` (bounded size and time).
+itself goes through :func:`ap_avs.runners._http.send_once` (bounded size and time).
 
 Rules:
 
@@ -44,7 +44,7 @@ from typing import Final
 from ap_avs.domain.nodes import Node, RestApiConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners._http import Answer, exchange, header_map, is_json_type
+from ap_avs.runners._http import Answer, header_map, is_json_type, send_once
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     INVALID_REQUEST,
@@ -185,5 +185,5 @@ async def run(node: Node, ctx: RunContext) -> NodeResult:
             raise NodeFailure(_too_long("the rendered body"), error_code=INVALID_NODE_CONFIG)
     if rule.add_content_type:
         headers.append(("Content-Type", "application/json"))
-    answer = await exchange(ctx, method, url, headers, content)
+    answer = await send_once(ctx, method, url, headers, content)
     return answer_result(answer, method, ctx.secrets)

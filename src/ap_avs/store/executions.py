@@ -2,8 +2,9 @@
 
 A run begins and ends with one transaction each. :meth:`ExecutionRepo.begin` counts the run on
 the workflow and allocates its 0-based index; :meth:`ExecutionRepo.finish` stores the execution,
-removes the queued-run markers and completes the workflow when its budget or time is spent, so a
-workflow and its executions never disagree.
+removes the queued-run markers and the run's step journal (``store/journal.py``), and completes
+the workflow when its budget or time is spent, so a workflow, its executions and the journal
+never disagree.
 
 Raises:
     CorruptDataError: a stored execution that does not decode.
@@ -13,7 +14,7 @@ Raises:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -30,6 +31,7 @@ from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.errors import CorruptDataError
 from ap_avs.store import codec, keys
+from ap_avs.store import journal as step_journal
 from ap_avs.store.kv import KV, ReadTxn, Txn
 from ap_avs.store.workflows import find_workflow, write_workflow
 
@@ -110,8 +112,11 @@ class Finished:
 class ExecutionRepo:
     """Run bookkeeping and execution records."""
 
-    def __init__(self, kv: KV) -> None:
+    def __init__(self, kv: KV, *, before_commit: Callable[[], None] | None = None) -> None:
+        """``before_commit`` is called inside the transaction that records a run, before it
+        commits: the test-only fault hook (``ap_avs.faults``, point ``during-record``)."""
         self._kv = kv
+        self._before_commit = before_commit
 
     async def begin(self, workflow_id: str, execution_id: str, now_ms: int) -> Begun | None:
         """Count a run on the workflow and allocate its index (None: no such workflow).
@@ -204,6 +209,9 @@ class ExecutionRepo:
             txn.delete(keys.trigger(wf_id, execution.id))
             txn.delete(keys.pending(wf_id, execution.id))
             txn.delete(keys.running(wf_id, execution.id))
+            step_journal.clear(txn, execution.id)
+            if self._before_commit is not None:
+                self._before_commit()
             if disabled is not None:
                 return Finished(record, disabled=disabled)
             if wf is None or wf.status is not TaskStatus.ENABLED or not wf.is_complete(now_ms):

@@ -30,6 +30,11 @@ key                                        value                           what 
 ``queued:<workflowId>``                    decimal count                   runs of a workflow
                                                                            waiting in the queue
 ``idem:<workflowId>:<occurrence>``         JSON or empty (repo decides)    trigger idempotency
+``journal:<executionId>:<iter>:<nodeId>``  JSON step entry                 step journal: intent
+                                                                           and outcome of an
+                                                                           external effect;
+                                                                           ``<iter>`` loop
+                                                                           iteration or ``_``
 ``assign:<workflowId>``                    lower-case operator address     operator assignment
 ``meta:schema_version``                    decimal                         schema version
 =========================================  ==============================  =====================
@@ -46,8 +51,9 @@ Where we differ from upstream, on purpose:
 * Upstream's ``t:seq``, ``ct:cw:``, ``fl:``, ``fr:`` and ``migration:`` keys are not used.
 
 Ids (task, workflow, execution, org, queue) are printable ASCII without ``:`` or spaces.
-Secret names and idempotency occurrences are the *tail* of their key: everything after the
-fixed number of separators, so they may contain ``:`` and still parse back exactly.
+Secret names, idempotency occurrences and journal node ids are the *tail* of their key:
+everything after the fixed number of separators, so they may contain ``:`` and still parse back
+exactly.
 
 Usage::
 
@@ -474,3 +480,35 @@ def idem(workflow_id: str, occurrence: str) -> bytes:
 def idem_prefix(workflow_id: str) -> bytes:
     """``idem:<workflowId>:``: every idempotency mark of a workflow (to purge them)."""
     return f"idem:{_id(workflow_id, 'workflow id')}:".encode()
+
+
+# --- step journal --------------------------------------------------------------------------------
+
+
+class JournalKey(NamedTuple):
+    execution_id: str
+    iteration: int | None
+    node_id: str
+
+
+def journal(execution_id: str, node_id: str, iteration: int | None = None) -> bytes:
+    """``journal:<executionId>:<iter>:<nodeId>``; ``<iter>`` is the loop iteration in decimal,
+    ``_`` outside loops; `node_id` (the tail) may contain ``:``."""
+    if iteration is not None and iteration < 0:
+        raise InvalidKeyError(f"iteration must be >= 0, got {iteration}")
+    it = _PLACEHOLDER if iteration is None else f"{iteration:d}"
+    return journal_prefix(execution_id) + f"{it}:{_tail(node_id, 'node id')}".encode()
+
+
+def journal_prefix(execution_id: str) -> bytes:
+    """``journal:<executionId>:``: every journal entry of one run."""
+    return f"journal:{_id(execution_id, 'execution id')}:".encode()
+
+
+def parse_journal(key: bytes) -> JournalKey:
+    execution_id, it, node_id = _parts(key, "journal", 3)
+    if it != _PLACEHOLDER and not it.isdigit():
+        raise InvalidKeyError(f"not a journal key: {key!r}")
+    iteration = None if it == _PLACEHOLDER else int(it)
+    _check_canonical(key, lambda: journal(execution_id, node_id, iteration))
+    return JournalKey(execution_id, iteration, node_id)
