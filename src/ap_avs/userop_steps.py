@@ -10,6 +10,8 @@
   chain by sender and nonce (``aa.find_included``): found, its original receipt is returned and
   nothing is sent; not found, it is built again (fresh gas prices, new signatures) with the
   same nonce and sent.
+* Two steps of one undeployed wallet may both build with ``initCode``; the one that loses is
+  refused with AA10 and rebuilt without it.
 * A refusal for the nonce means an operation with it is in a bundle or already landed: it is
   looked up until the confirmation deadline instead of being rebuilt blindly.
 * Steps of different runs use different keys, so an unsponsored operation needs no per-wallet
@@ -80,6 +82,10 @@ RecordIntent = Callable[[OpIntent], Awaitable[None]]
 """Commits an intent to the step journal (before the send it describes)."""
 
 
+def op_kind(error: UserOpError) -> str:
+    return "initCode" if error.code == "AA10" else "nonce"
+
+
 async def _await_included(
     sender: UserOpSender, wallet: str, nonce: int, from_block: int, seconds: float
 ) -> UserOpReceipt | None:
@@ -148,9 +154,12 @@ async def send_once(
                 if found is not None:  # it had landed (before a crash, or just now)
                     elapsed = time.monotonic() - started
                     return Sent(found.user_op_hash, None, found, attempt, elapsed, "found")
-                if attempt >= MAX_ATTEMPTS or not nonce_refused:
+                deployed_meanwhile = exc.code == "AA10"  # another step deployed the wallet
+                if attempt >= MAX_ATTEMPTS or not (nonce_refused or deployed_meanwhile):
                     raise
-                logger.info("nonce refused for %s (%s); rebuilding", address, exc.message)
+                logger.info(
+                    "%s refused for %s (%s); rebuilding", op_kind(exc), address, exc.message
+                )
                 await asyncio.sleep(0.1 * attempt + random.uniform(0, 0.2))
         if on_sent is not None:
             on_sent()

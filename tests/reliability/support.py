@@ -150,7 +150,9 @@ class AggregatorProcess:
         )
         return merge(base, self.extra)
 
-    def start(self) -> None:
+    def start(self, env: dict[str, str] | None = None) -> None:
+        """Start the daemon; ``env`` adds environment variables (e.g. the test-only fault
+        hook ``AP_AVS_TEST_FAULT``)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1
         self.port = free_port()
@@ -162,6 +164,7 @@ class AggregatorProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **(env or {})},
             )
 
     async def wait_serving(self, within: float = 60.0) -> None:

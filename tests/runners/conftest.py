@@ -262,7 +262,13 @@ def make_ctx(pool: SandboxPool, http: httpx.AsyncClient) -> MakeContext:
     ) -> RunContext:
         scope = dict(variables or {})
 
-        async def run_node(node: Node, extra: Mapping[str, JsonValue]) -> NodeResult:
+        async def run_node(
+            node: Node,
+            extra: Mapping[str, JsonValue],
+            /,
+            *,
+            iteration: tuple[str, int] | None = None,
+        ) -> NodeResult:
             child = dataclasses.replace(
                 ctx, variables={**scope, **extra}, render=PathRenderer({**scope, **extra})
             )

@@ -356,6 +356,7 @@ async def _send_step(
         wait_seconds=deps.confirm_timeout,
     )
     if sent.reconciled == "found":
+        step.reconciled()
         receipt = sent.receipt
         tx = receipt.transaction_hash if receipt is not None else "?"
         step.note(

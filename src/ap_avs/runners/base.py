@@ -161,6 +161,9 @@ class StepLedger(Protocol):
     async def intend(self, kind: str, identity: JsonValue) -> None:
         """Commit the intent: ``kind`` (``userop``/``http``) and what will be sent."""
 
+    def reconciled(self) -> None:
+        """The earlier attempt's effect was found to have happened (nothing sent again)."""
+
     def reached(self, point: str) -> None:
         """A point of the step was reached (``after-send``): for the test-only fault hook."""
 
