@@ -185,7 +185,7 @@ class Executor:
         result = await self._call_runner(node, state, variables, step)
         if step is None:
             return result
-        if step.in_doubt:
+        if step.in_doubt():
             raise EffectInDoubt(
                 f"step {step.id.idempotency_key} was in flight at a restart and could not be "
                 f"reconciled: {result.error or 'no outcome'}"

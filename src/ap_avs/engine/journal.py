@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ap_avs.aa import step_nonce_key
-from ap_avs.domain.journal import StepEntry, StepId
+from ap_avs.domain.journal import USEROP, StepEntry, StepId
 from ap_avs.domain.values import JsonValue
 from ap_avs.faults import FaultHook
 from ap_avs.runners.base import NodeResult
@@ -128,10 +128,21 @@ class StepLog:
         entry = self._current or self._previous
         return entry.kind if entry is not None else None
 
-    @property
     def in_doubt(self) -> bool:
-        """An earlier attempt sent (or may have sent) something this attempt did not settle."""
-        return self.prior is not None and not self.settled
+        """An earlier attempt may have sent a UserOp that this attempt did not settle (so a
+        failure now could hide an effect that happened). An HTTP step that fails before it
+        sends again is recorded as failed, with a note that the earlier request may have
+        arrived: there is nothing to look up."""
+        previous = self._previous
+        if self.prior is None or self.settled or previous is None:
+            return False
+        if previous.kind == USEROP:
+            return True
+        self.note(
+            f"an earlier attempt may have sent this request before a restart (Idempotency-Key "
+            f"{self.id.idempotency_key}); this attempt failed before sending it again"
+        )
+        return False
 
     def recorded(self) -> NodeResult | None:
         """The result an earlier attempt recorded (the step must not run again), or None."""
