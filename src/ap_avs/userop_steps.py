@@ -12,8 +12,9 @@
   same nonce and sent.
 * Two steps of one undeployed wallet may both build with ``initCode``; the one that loses is
   refused with AA10 and rebuilt without it.
-* A refusal for the nonce means an operation with it is in a bundle or already landed: it is
-  looked up until the confirmation deadline instead of being rebuilt blindly.
+* A refusal for the nonce (or any refusal of a resend after a restart) may mean an operation
+  with it is in a bundle or already landed: it is looked up until the confirmation deadline
+  instead of being rebuilt blindly.
 * Steps of different runs use different keys, so an unsponsored operation needs no per-wallet
   lane. A sponsored one still takes its wallet's lane (``UserOpSender.lane``): the verifying
   paymaster signs over its own per-wallet ``senderNonce``, which two operations in flight would
@@ -148,8 +149,11 @@ async def send_once(
                 break
             except UserOpError as exc:
                 nonce_refused = aa.is_nonce_error(exc)
+                # after a restart the first operation may still be in the bundler's hands, and
+                # a bundler words that refusal its own way: look for it until the deadline
+                patient = nonce_refused or prior is not None
                 found = await _await_included(
-                    sender, address, nonce, from_block, wait if nonce_refused else 0
+                    sender, address, nonce, from_block, wait if patient else 0
                 )
                 if found is not None:  # it had landed (before a crash, or just now)
                     elapsed = time.monotonic() - started
