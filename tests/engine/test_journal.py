@@ -47,7 +47,7 @@ class Sink:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.keys.append(request.headers.get("idempotency-key"))
-        return httpx.Response(200, json={"n": len(self.keys)})
+        return httpx.Response(200, json={"n": len(self.keys), "path": request.url.path})
 
 
 @pytest.fixture
@@ -168,3 +168,24 @@ async def test_simulations_have_no_journal_and_send_no_key(
 
 def test_runner_context_has_no_step_by_default() -> None:
     assert RunContext.__dataclass_fields__["step"].default is None
+
+
+async def test_secret_values_are_never_stored_in_the_journal(
+    env: tuple[Executor, Sink, JournalRepo],
+) -> None:
+    executor, sink, _ = env
+    kv = MemoryKV()
+    repo = JournalRepo(kv)
+    secret = "s3cr3t-value-123"
+    node = Node("call", "call", NodeKind.REST_API, RestApiConfig(url=f"http://sink.test/{secret}"))
+    state = RunState(
+        {}, secrets={"key": secret}, journal=RunJournal(repo, EXECUTION, secrets=[secret])
+    )
+    (step,) = await executor.run_graph([node], [Edge("e", TRIGGER, "call")], TRIGGER, state)
+    assert step.success
+    assert len(sink.keys) == 1
+    (entry,) = await repo.entries(EXECUTION)
+    assert entry.finished
+    stored = b"".join(v for _, v in await kv.scan(b""))
+    assert b"***" in stored
+    assert secret.encode() not in stored

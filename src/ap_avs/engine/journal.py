@@ -14,6 +14,10 @@ iterations of those) the executor opens a :class:`StepLog` (the ``StepLedger`` r
 * otherwise the runner commits its intent (:meth:`StepLog.intend`) right before it sends, and
   the executor commits the outcome (:meth:`StepLog.finish`) when the node returns.
 
+Secret values of the run are replaced by ``***`` in everything the journal stores (identity and
+outcome), so they are never at rest in plain text; an outcome reused after a restart is
+therefore the redacted one.
+
 The test-only fault hook (``ap_avs.faults``) is told of ``before-send`` (after the intent
 commit), ``after-send`` (from the runner) and ``after-receipt`` (before the outcome commit).
 
@@ -26,14 +30,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ap_avs.aa import step_nonce_key
 from ap_avs.domain.journal import USEROP, StepEntry, StepId
 from ap_avs.domain.values import JsonValue
 from ap_avs.faults import FaultHook
-from ap_avs.runners.base import NodeResult
+from ap_avs.runners.base import NodeResult, redact
 from ap_avs.store.journal import JournalRepo
 
 logger = logging.getLogger(__name__)
@@ -43,10 +47,23 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def result_json(result: NodeResult) -> JsonValue:
-    """A node result as the journal stores it."""
+def scrub(value: JsonValue, secrets: Sequence[str]) -> JsonValue:
+    """``value`` with every secret value (and its escaped forms) replaced by ``***`` (deep)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, secrets) for k, v in value.items()}
+    return value
+
+
+def result_json(result: NodeResult, secrets: Sequence[str] = ()) -> JsonValue:
+    """A node result as the journal stores it (secret values replaced by ``***``)."""
     data: dict[str, Any] = dataclasses.asdict(result)
-    return data
+    return scrub(data, secrets)
 
 
 def result_from_json(data: JsonValue) -> NodeResult | None:
@@ -70,8 +87,10 @@ class StepLog:
         previous: StepEntry | None,
         fault: FaultHook | None,
         clock: Callable[[], int],
+        secrets: Sequence[str] = (),
     ) -> None:
         self.id = step
+        self._secrets = secrets
         self._repo = repo
         self._previous = previous
         self._fault = fault
@@ -103,7 +122,9 @@ class StepLog:
         return previous.identity
 
     async def intend(self, kind: str, identity: JsonValue) -> None:
-        entry = StepEntry(self.id, kind, self.attempt, identity, self._clock())
+        entry = StepEntry(
+            self.id, kind, self.attempt, scrub(identity, self._secrets), self._clock()
+        )
         self._current = await self._repo.intend(entry)
         self.settled = True
         if self._fault is not None:
@@ -158,7 +179,8 @@ class StepLog:
             return
         if self._fault is not None:
             self._fault.reached("after-receipt", entry.kind)
-        await self._repo.finish(entry.with_outcome(result_json(result), self._clock()))
+        outcome = result_json(result, self._secrets)
+        await self._repo.finish(entry.with_outcome(outcome, self._clock()))
 
 
 def with_notes(log: str, notes: list[str]) -> str:
@@ -176,13 +198,17 @@ class RunJournal:
         *,
         fault: FaultHook | None = None,
         clock: Callable[[], int] = _now_ms,
+        secrets: Sequence[str] = (),
     ) -> None:
+        """``secrets`` are the run's secret values (never stored in the journal)."""
         self._repo = repo
         self.execution_id = execution_id
+        self._secrets = [v for v in secrets if len(v) >= 4]
         self._fault = fault
         self._clock = clock
 
     async def open(self, node_id: str, iteration: int | None = None) -> StepLog:
         """The step's log, with what an earlier attempt of the run recorded for it."""
         step = StepId(self.execution_id, node_id, iteration)
-        return StepLog(self._repo, step, await self._repo.get(step), self._fault, self._clock)
+        previous = await self._repo.get(step)
+        return StepLog(self._repo, step, previous, self._fault, self._clock, self._secrets)

@@ -173,7 +173,12 @@ class RunService:
                     wf, trigger.data, trigger_input=trigger_input or {}, secrets=secrets
                 )
                 journal = (
-                    RunJournal(self._journal, execution_id, fault=self._fault)
+                    RunJournal(
+                        self._journal,
+                        execution_id,
+                        fault=self._fault,
+                        secrets=list(secrets.values()),
+                    )
                     if self._journal is not None
                     else None
                 )
