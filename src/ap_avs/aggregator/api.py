@@ -7,7 +7,6 @@ auth interceptor). A method not defined here answers ``UNIMPLEMENTED`` (see ``se
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from ap_avs.aggregator.convert_execution import (
 )
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.auth import KeyService
+from ap_avs.clock import now_ms
 from ap_avs.domain.pagination import PageInfo, PageRequest
 from ap_avs.domain.signin import validate_wallet_for_signature_format
 from ap_avs.engine.executions import ExecutionService
@@ -36,10 +36,6 @@ from ap_avs.errors import InvalidArgument
 from ap_avs.version import __version__
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _wallet_resp(view: WalletView) -> avs_pb2.GetWalletResp:
@@ -80,7 +76,7 @@ class Services:
     workflows: WorkflowService
     executions: ExecutionService
     simulator: Simulator
-    now_ms: Callable[[], int] = _now_ms
+    now_ms: Callable[[], int] = now_ms
 
 
 class AggregatorApi(ChainApi):

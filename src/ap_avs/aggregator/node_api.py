@@ -19,7 +19,6 @@ not the assignee), ``InvalidArgument`` (bad task id, no trigger output or occurr
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -38,6 +37,7 @@ from ap_avs.aggregator.dispatch import (
     OperatorRecords,
 )
 from ap_avs.aggregator.node_auth import current_operator
+from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.workflow import TaskStatus
@@ -76,10 +76,6 @@ STATUS_OF: Final = {
 }
 """NotifyTriggers ``status`` per verdict (§11 literals; ``disabled`` is ours: upstream ran
 triggers of disabled workflows)."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _timestamp(now_ms: int) -> timestamp_pb2.Timestamp:
@@ -180,7 +176,7 @@ class NodeServices:
     workflows: WorkflowRepo
     records: OperatorRecords
     control: WorkflowControl
-    now_ms: Callable[[], int] = _now_ms
+    now_ms: Callable[[], int] = now_ms
 
 
 class NodeApi:
@@ -189,7 +185,7 @@ class NodeApi:
 
     def __init__(self, services: NodeServices | None = None) -> None:
         self._services = services
-        self._now_ms = services.now_ms if services is not None else _now_ms
+        self._now_ms = services.now_ms if services is not None else now_ms
 
     @property
     def _s(self) -> NodeServices:

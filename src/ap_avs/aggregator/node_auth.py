@@ -18,7 +18,6 @@ Raises (mapped to statuses by the ErrorInterceptor, which must wrap this one):
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -26,16 +25,13 @@ from typing import Any, Literal
 import grpc
 
 from ap_avs import errors
+from ap_avs.clock import now_ms
 from ap_avs.operator_auth import ReplayGuard, verify
 
 logger = logging.getLogger(__name__)
 
 NODE_PREFIX = "/aggregator.Node/"
 PUBLIC_NODE_METHODS: frozenset[str] = frozenset({NODE_PREFIX + "HealthCheck"})
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class OperatorAllowList:
@@ -94,7 +90,7 @@ class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self,
         allow: OperatorAllowList,
         *,
-        now_ms: Callable[[], int] = _now_ms,
+        now_ms: Callable[[], int] = now_ms,
         guard: ReplayGuard | None = None,
         on_authenticated: Callable[[str], None] | None = None,
     ) -> None:

@@ -27,15 +27,12 @@ from typing import Any
 from ap_avs.aggregator.dispatch import Dispatcher, DispatchSettings, OperatorRecords
 from ap_avs.aggregator.node_api import NodeApi, NodeServices, WorkflowControl
 from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
+from ap_avs.clock import now_ms
 from ap_avs.config import AggregatorConfig
 from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.queue import JobQueue
 from ap_avs.store.kv import KV
 from ap_avs.store.workflows import WorkflowRepo
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def dispatch_settings(config: AggregatorConfig) -> DispatchSettings:
@@ -73,7 +70,7 @@ def build_node_side(
     control: WorkflowControl,
     *,
     settings: DispatchSettings | None = None,
-    now_ms: Callable[[], int] | None = None,
+    now_ms: Callable[[], int] = now_ms,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> NodeSide:
     """Build the Node servicer, its interceptor and the dispatcher, subscribed to ``events``.
@@ -86,7 +83,7 @@ def build_node_side(
     dispatcher = Dispatcher(store, workflows, chosen, clock=monotonic)
     events.subscribe(dispatcher)
     records = OperatorRecords(store)
-    clock = now_ms or _now_ms
+    clock = now_ms
     servicer = NodeApi(NodeServices(dispatcher, queue, workflows, records, control, clock))
     allow = OperatorAllowList(config.approved_operators, environment=config.environment)
     interceptor = NodeAuthInterceptor(allow, now_ms=clock, on_authenticated=dispatcher.touch)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.execution import Step
 from ap_avs.domain.graph import Schedule, plan
 from ap_avs.domain.nodes import Edge, Node, NodeKind
@@ -37,10 +37,6 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_NODES = 16
 REDACTED = "***"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def redact(value: JsonValue, secrets: Sequence[str]) -> JsonValue:

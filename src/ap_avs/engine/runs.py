@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.execution import (
     Execution,
     ExecutionStatus,
@@ -28,7 +29,7 @@ from ap_avs.domain.nodes import NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
 from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
-from ap_avs.engine.executor import Executor, RunState, now_ms, redact
+from ap_avs.engine.executor import Executor, RunState, redact
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables, trigger_config_json

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ap_avs.chain import ChainClient
+from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.events import EventIndex, Log, decode_log, json_of
 from ap_avs.domain.execution import Execution, Step, summarize
@@ -30,7 +31,7 @@ from ap_avs.domain.triggers import (
 from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import WorkflowDraft
-from ap_avs.engine.executor import Executor, RunState, now_ms
+from ap_avs.engine.executor import Executor, RunState
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets

@@ -37,6 +37,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
 from ap_avs.aggregator.convert import json_to_value, trigger_from_pb
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
@@ -133,10 +134,6 @@ class StreamHandler(Protocol):
     def immediate(self, assignment: Assignment) -> None: ...
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def assignment_from_pb(message: Any) -> Assignment:
     """The assignment a ``SyncMessagesResp`` carries.
 
@@ -192,7 +189,7 @@ class OperatorClient:
         healthy_after: float = 10.0,
         settle: float = 1.0,
         call_timeout: float = 10.0,
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self.target = target
         self._signer = signer

@@ -23,11 +23,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 from ap_avs import errors
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
@@ -61,12 +61,8 @@ TriggerCallback = Callable[[str], Awaitable[dict[str, JsonValue]]]
 """Runs a workflow now; returns what to show (``{"execution_id": …}``)."""
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def queued_trigger(
-    store: KV, queue: JobQueue, *, now_ms: Callable[[], int] = _now_ms
+    store: KV, queue: JobQueue, *, now_ms: Callable[[], int] = now_ms
 ) -> TriggerCallback:
     """A trigger that queues a run as a non-blocking TriggerTask does, with the workflow's own
     trigger kind (and a manual trigger's data). On a stopped store the run waits for the next

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from ap_avs.clock import now_ms
 from ap_avs.config import BackupConfig
 from ap_avs.errors import ApAvsError, CorruptDataError, FailedPrecondition
 from ap_avs.ops.integrity import IntegrityReport, check, key_counts
@@ -60,10 +61,6 @@ SECRETS_KEY_FILE: Final = "secrets.key"
 DEFAULT_KEEP: Final = 24
 _NAME: Final = re.compile(r"snapshot-\d{8}T\d{6}\.\d{3}Z(-\d+)?")
 _TMP_PREFIX: Final = ".tmp-"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +227,7 @@ class Backups:
     """Takes snapshots of one store; see the module docstring."""
 
     def __init__(
-        self, store: KV, settings: BackupSettings, *, now_ms: Callable[[], int] = _now_ms
+        self, store: KV, settings: BackupSettings, *, now_ms: Callable[[], int] = now_ms
     ) -> None:
         self.store = store
         self.settings = settings

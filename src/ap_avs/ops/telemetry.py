@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.queue import QUEUE
 from ap_avs.errors import StoreError
@@ -70,10 +71,6 @@ class TelemetryReport:
             "connected_operators": sum(1 for op in self.operators if op.connected),
             "operators": [op.to_json() for op in self.operators],
         }
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _utc(ms: int) -> str:
@@ -116,7 +113,7 @@ class Telemetry:
         queue: QueueDepth | None = None,
         operators: OperatorDirectory | None = None,
         version: str = __version__,
-        now_ms: Callable[[], int] = _now_ms,
+        now_ms: Callable[[], int] = now_ms,
         cache_seconds: float = 5.0,
     ) -> None:
         self._store = store

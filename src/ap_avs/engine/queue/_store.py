@@ -6,11 +6,11 @@ See the package docstring for what it owns and guarantees.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Final
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
@@ -34,10 +34,6 @@ DEFAULT_HISTORY_LIMIT: Final = 1000
 _PRUNE_EVERY: Final = 32
 PENDING_MARK: Final = b"1"
 """Value of ``trigger:<task>:<exec>`` while the execution waits (upstream PENDING)."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _next_job_id(txn: Txn) -> int:
@@ -103,7 +99,7 @@ class JobQueue:
         self,
         kv: KV,
         *,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
     ) -> None:
         self._kv = kv

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import BlockTriggerConfig, TriggerKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import Unavailable
@@ -24,7 +25,6 @@ from ap_avs.operator.chain_reader import BlockHeader, ChainReader
 from ap_avs.operator.model import Assignment, Sink, TriggerFired, block_key
 from ap_avs.operator.schedule import due_boundaries, first_boundary_after
 from ap_avs.operator.watchers._follow import ChainFollower
-from ap_avs.operator.watchers.time import wall_clock_ms
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class BlockWatcher:
         reader: ChainReader,
         follower: ChainFollower,
         *,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._reader = reader
         self._follower = follower

@@ -16,11 +16,11 @@ import asyncio
 import contextlib
 import heapq
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import CronTriggerConfig, FixedTimeTriggerConfig, TriggerKind
 from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_data, time_key
 from ap_avs.operator.schedule import check_schedules, next_cron_fire, pending_epochs
@@ -28,10 +28,6 @@ from ap_avs.operator.schedule import check_schedules, next_cron_fire, pending_ep
 logger = logging.getLogger(__name__)
 
 DEFAULT_CATCH_UP_SECONDS: Final = 3600.0
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -58,7 +54,7 @@ class TimeWatcher:
     def __init__(
         self,
         *,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
         catch_up_seconds: float = DEFAULT_CATCH_UP_SECONDS,
         max_sleep: float = 30.0,
     ) -> None:
