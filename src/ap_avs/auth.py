@@ -63,12 +63,11 @@ from jwt import PyJWS
 from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidKeyError, InvalidTokenError
 
+from ap_avs.domain.addresses import address_bytes, is_hex_address
 from ap_avs.domain.signin import (
     SIGNATURE_FORMAT_VALIDITY,
     SigninMessage,
-    address_bytes,
     format_signin_message,
-    is_hex_address,
     parse_signin_message,
     validate_wallet_for_signature_format,
 )

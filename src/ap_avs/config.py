@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ConfigError
 
 ENV_PREFIX = "AP_AVS_"
@@ -39,12 +40,11 @@ DEFAULT_ENTRYPOINT = "0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789"
 DEFAULT_PAYMASTER = "0xf023eA291F5bEDA4Bf59BbDC9004F1d18be19D6f"
 MAX_WALLETS_PER_OWNER_CAP = 2000
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_PRIVATE_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
 def _check_address(value: str) -> str:
-    if not _ADDRESS.match(value):
+    if not is_address(value):
         raise ValueError("must be a 0x-prefixed 20-byte hex address")
     return value
 
@@ -57,7 +57,7 @@ def _check_private_key(value: SecretStr | None) -> SecretStr | None:
     if (
         value is not None
         and value.get_secret_value()
-        and not _PRIVATE_KEY.match(value.get_secret_value())
+        and not _PRIVATE_KEY.fullmatch(value.get_secret_value())
     ):
         raise ValueError("must be a 32-byte hex private key")
     return value

@@ -27,6 +27,7 @@ from eth_abi.abi import encode
 
 from ap_avs.chain import ChainClient, selector
 from ap_avs.domain._templates import UNDEFINED, render, simple_resolver
+from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import (
     ContractWriteConfig,
     EthTransferConfig,
@@ -36,7 +37,6 @@ from ap_avs.domain.nodes import (
     NodeConfig,
 )
 from ap_avs.domain.values import JsonValue
-from ap_avs.domain.wallets import is_address
 from ap_avs.errors import ApAvsError, InvalidArgument, NotFound
 from ap_avs.runners._chain_abi import encode_call, find_function, parse_abi
 from ap_avs.runners.base import NodeFailure

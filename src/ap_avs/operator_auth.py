@@ -32,6 +32,7 @@ from coincurve import PrivateKey, PublicKey
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ap_avs.domain.addresses import is_address
 from ap_avs.errors import Unauthenticated
 
 HEADER_OPERATOR: Final = "x-ap-operator"
@@ -40,8 +41,7 @@ HEADER_NONCE: Final = "x-ap-nonce"
 HEADER_SIGNATURE: Final = "x-ap-signature"
 MAX_SKEW_MS: Final = 30_000
 MAX_REMEMBERED_NONCES: Final = 100_000
-_ADDRESS: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_NONCE: Final = re.compile(r"^[0-9a-f]{32}$")
+_NONCE: Final = re.compile(r"[0-9a-f]{32}")
 
 
 def signing_text(method: str, operator: str, timestamp_ms: int, nonce: str) -> str:
@@ -137,9 +137,9 @@ def verify(
     if missing:
         raise Unauthenticated(f"operator authentication required: missing {', '.join(missing)}")
     operator, nonce = headers[HEADER_OPERATOR], headers[HEADER_NONCE]
-    if not _ADDRESS.match(operator):
+    if not is_address(operator):
         raise Unauthenticated(f"operator authentication: {HEADER_OPERATOR} is not an address")
-    if not _NONCE.match(nonce):
+    if not _NONCE.fullmatch(nonce):
         raise Unauthenticated(f"operator authentication: {HEADER_NONCE} must be 32 hex digits")
     try:
         timestamp = int(headers[HEADER_TIMESTAMP])

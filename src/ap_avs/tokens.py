@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +27,7 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 
 from ap_avs.chain import CallReverted, ChainClient, selector
+from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ApAvsError, ConfigError, InvalidArgument
 
 NATIVE_TOKEN: Final = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
@@ -35,7 +35,6 @@ NATIVE_TOKEN_CHECKSUM: Final = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
 DEFAULT_TOKEN_DIR: Final = Path(__file__).resolve().parent / "data" / "tokens"
 UNKNOWN_NAME: Final = "Unknown Token"
 UNKNOWN_SYMBOL: Final = "UNKNOWN"
-_ADDRESS: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _NAME, _SYMBOL, _DECIMALS = selector("name()"), selector("symbol()"), selector("decimals()")
 _LATEST_ROUND: Final = selector("latestRoundData()")
 BALANCE_OF: Final = selector("balanceOf(address)")
@@ -62,7 +61,7 @@ def token_address(text: str) -> str:
     text = text.strip()
     if not text:
         raise InvalidArgument("token address is required")
-    if not _ADDRESS.match(text):
+    if not is_address(text):
         raise InvalidArgument("invalid token address format")
     return text.lower()
 

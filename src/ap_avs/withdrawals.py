@@ -27,13 +27,13 @@ from eth_utils.address import to_checksum_address
 from ap_avs import aa
 from ap_avs.aa import UserOpError
 from ap_avs.chain import ChainClient, selector
-from ap_avs.domain.wallets import is_address
+from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ApAvsError, FailedPrecondition, InvalidArgument
 from ap_avs.tokens import BALANCE_OF
 from ap_avs.userops import SmartWallet, UserOpSender, WalletLookup
 
 _TRANSFER: Final = selector("transfer(address,uint256)")
-_DIGITS: Final = re.compile(r"^[0-9]+$")
+_DIGITS: Final = re.compile(r"[0-9]+")
 CONFIRMED, PENDING, FAILED = "confirmed", "pending", "failed"
 
 
@@ -78,7 +78,7 @@ def check_request(recipient: str, amount: str, token: str, smart_wallet: str) ->
     cleaned = amount.strip()
     value: int | None = None
     if cleaned.lower() != "max":
-        if not _DIGITS.match(cleaned) or int(cleaned) <= 0:
+        if not _DIGITS.fullmatch(cleaned) or int(cleaned) <= 0:
             raise InvalidArgument("invalid amount: must be a positive integer or 'max'")
         value = int(cleaned)
     if smart_wallet.strip() and not is_address(smart_wallet.strip()):

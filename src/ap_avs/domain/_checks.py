@@ -14,8 +14,8 @@ from typing import Final
 
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain._templates import template_problem
+from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import MethodCall, Node
-from ap_avs.domain.signin import is_hex_address
 from ap_avs.domain.triggers import Trigger
 from ap_avs.errors import InvalidArgument
 
@@ -69,11 +69,6 @@ def is_hex_data(text: str) -> bool:
 def is_topic(text: str) -> bool:
     """Whether ``text`` is a 32-byte log topic: ``0x`` and 64 hex digits."""
     return _TOPIC.fullmatch(text) is not None
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is a ``0x``-prefixed hex address (any case, checksum not enforced)."""
-    return text[:2] == "0x" and is_hex_address(text)
 
 
 def is_http_url(text: str) -> bool:

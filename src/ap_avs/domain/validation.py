@@ -51,7 +51,7 @@ from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain._node_rules import check_node
 from ap_avs.domain._templates import TemplateResolver, simple_resolver
 from ap_avs.domain._trigger_rules import check_trigger
-from ap_avs.domain.signin import is_hex_address
+from ap_avs.domain.addresses import is_hex_address
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow, WorkflowDraft
 from ap_avs.errors import InvalidArgument

@@ -22,6 +22,7 @@ from eth_utils.address import to_checksum_address
 
 from ap_avs.aa import UserOpError, UserOpReceipt, user_message
 from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.domain.addresses import is_address
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, NotFound
 from ap_avs.runners.base import (
@@ -59,18 +60,6 @@ class ChainDeps:
     """None when no bundler is configured: real writes fail, simulations still work."""
     price_feed: PriceFeed | None = None
     confirm_timeout: float = 60.0
-
-
-def is_address(text: str) -> bool:
-    return len(text) == 42 and text[:2] in ("0x", "0X") and _is_hex(text[2:])
-
-
-def _is_hex(text: str) -> bool:
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
 
 
 async def render_address(ctx: RunContext, text: str, *, label: str) -> str:

@@ -67,6 +67,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from ap_avs.domain.addresses import is_address
+
 JOB_ID_WIDTH: Final = 20
 """Digits of a zero-padded queue job id: enough for any unsigned 64-bit number."""
 
@@ -89,7 +91,6 @@ SCHEMA_VERSION: Final = b"meta:schema_version"
 """The key holding the schema version."""
 
 _ID = re.compile(r"[!-9;-~]+")  # printable ASCII, no space, no ':'
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _PLACEHOLDER: Final = "_"
 
 
@@ -174,7 +175,7 @@ def _id(value: str, what: str) -> str:
 
 
 def _address(value: str, what: str) -> str:
-    if not _ADDRESS.fullmatch(value):
+    if not is_address(value):
         raise InvalidKeyError(f"{what} must be 0x and 40 hex digits: {value!r}")
     return value.lower()
 
