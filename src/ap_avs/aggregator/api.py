@@ -32,7 +32,7 @@ from ap_avs.engine.secrets import SecretChange, SecretService
 from ap_avs.engine.simulate import Simulator
 from ap_avs.engine.wallets import WalletService, WalletView
 from ap_avs.engine.workflows import WorkflowService
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 from ap_avs.version import __version__
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
@@ -381,7 +381,7 @@ class AggregatorApi(ChainApi):
             return avs_pb2.RunNodeWithInputsResp(
                 success=False,
                 error="node is required",
-                error_code=3000,  # type: ignore[arg-type]
+                error_code=ErrorCode.INVALID_REQUEST,  # type: ignore[arg-type]
             )
         node = convert.node_from_pb(request.node)
         variables = {

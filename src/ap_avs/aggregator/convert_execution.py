@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator.convert import json_to_value, value_to_json
+from ap_avs.aggregator.convert import (
+    TRIGGER_OF_OUTPUT_FIELD,
+    TRIGGER_OUTPUT_FIELD,
+    json_to_value,
+    value_to_json,
+)
 from ap_avs.domain.execution import Execution, Fee, Step
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import InvalidArgument
 
 STEP_OUTPUT_FIELD: Final = {
-    "TRIGGER_TYPE_MANUAL": "manual_trigger",
-    "TRIGGER_TYPE_FIXED_TIME": "fixed_time_trigger",
-    "TRIGGER_TYPE_CRON": "cron_trigger",
-    "TRIGGER_TYPE_BLOCK": "block_trigger",
-    "TRIGGER_TYPE_EVENT": "event_trigger",
+    **{kind.wire_name: field for kind, field in TRIGGER_OUTPUT_FIELD.items()},
     "NODE_TYPE_ETH_TRANSFER": "eth_transfer",
     "NODE_TYPE_CONTRACT_WRITE": "contract_write",
     "NODE_TYPE_CONTRACT_READ": "contract_read",
@@ -31,13 +32,6 @@ STEP_OUTPUT_FIELD: Final = {
     "NODE_TYPE_FILTER": "filter",
     "NODE_TYPE_LOOP": "loop",
     "NODE_TYPE_BALANCE": "balance",
-}
-TRIGGER_OUTPUT_FIELD: Final = {
-    TriggerKind.BLOCK: "block_trigger",
-    TriggerKind.FIXED_TIME: "fixed_time_trigger",
-    TriggerKind.CRON: "cron_trigger",
-    TriggerKind.EVENT: "event_trigger",
-    TriggerKind.MANUAL: "manual_trigger",
 }
 
 
@@ -122,5 +116,5 @@ def fired_trigger_from_pb(request: Any) -> tuple[TriggerKind | None, JsonValue]:
         if output.HasField("data"):
             data = value_to_json(output.data, where=f"{which}.data")
         if kind is None:
-            kind = next(k for k, f in TRIGGER_OUTPUT_FIELD.items() if f == which)
+            kind = TRIGGER_OF_OUTPUT_FIELD[which]
     return kind, data

@@ -57,13 +57,6 @@ logger = logging.getLogger(__name__)
 
 Ctx = Any  # grpc.aio.ServicerContext
 
-_OUTPUT_FIELDS: Final = {
-    "block_trigger": TriggerKind.BLOCK,
-    "fixed_time_trigger": TriggerKind.FIXED_TIME,
-    "cron_trigger": TriggerKind.CRON,
-    "event_trigger": TriggerKind.EVENT,
-    "manual_trigger": TriggerKind.MANUAL,
-}
 _MAX_DETAILS: Final = 500
 STATUS_OF: Final = {
     TriggerVerdict.ACCEPTED: "enabled",
@@ -122,7 +115,7 @@ def fired_trigger_from_pb(request: node_pb2.NotifyTriggersReq) -> FiredTrigger:
     if field is not None:
         output = getattr(request, field)
         data = convert.value_to_json(output.data, where=field) if output.HasField("data") else None
-        return FiredTrigger(_OUTPUT_FIELDS[field], data)
+        return FiredTrigger(convert.TRIGGER_OF_OUTPUT_FIELD[field], data)
     try:
         return FiredTrigger(TriggerKind(request.trigger_type))
     except ValueError:

@@ -17,19 +17,19 @@ from ap_avs.domain._templates import template_problem
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import MethodCall, Node
 from ap_avs.domain.triggers import Trigger
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 
 STRUCTURE_PREFIX: Final = "Invalid task argument: "
 """Prefix of every structural problem (upstream's literal, capital I)."""
 SETTINGS_PREFIX: Final = "invalid task argument: "
 """Prefix of the ``input_variables.settings`` problems (upstream's literal, lower-case i)."""
 
-# Wire ErrorCode numbers carried on the errors (PROTOCOL.md §1.3).
-INVALID_REQUEST: Final = 3000
-INVALID_TRIGGER_CONFIG: Final = 3001
-INVALID_NODE_CONFIG: Final = 3002
-INVALID_WORKFLOW: Final = 3003
-MISSING_REQUIRED_FIELD: Final = 3006
+# The ErrorCode members validation errors carry, by their short names.
+INVALID_REQUEST: Final = ErrorCode.INVALID_REQUEST
+INVALID_TRIGGER_CONFIG: Final = ErrorCode.INVALID_TRIGGER_CONFIG
+INVALID_NODE_CONFIG: Final = ErrorCode.INVALID_NODE_CONFIG
+INVALID_WORKFLOW: Final = ErrorCode.INVALID_WORKFLOW
+MISSING_REQUIRED_FIELD: Final = ErrorCode.MISSING_REQUIRED_FIELD
 
 _DECIMAL: Final = re.compile(r"[0-9]+")
 _HEX_DATA: Final = re.compile(r"0x(?:[0-9a-fA-F]{2})*")

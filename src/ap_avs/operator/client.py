@@ -36,7 +36,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import json_to_value, trigger_from_pb
+from ap_avs.aggregator.convert import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb
 from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
@@ -46,13 +46,6 @@ from ap_avs.operator_auth import OperatorSigner
 logger = logging.getLogger(__name__)
 
 _SERVICE: Final = "/aggregator.Node/"
-_OUTPUT_FIELD: Final = {
-    TriggerKind.MANUAL: "manual_trigger",
-    TriggerKind.FIXED_TIME: "fixed_time_trigger",
-    TriggerKind.CRON: "cron_trigger",
-    TriggerKind.BLOCK: "block_trigger",
-    TriggerKind.EVENT: "event_trigger",
-}
 _RETRY_ALWAYS: Final = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
@@ -161,7 +154,7 @@ def notify_request(address: str, fired: TriggerFired) -> Any:
         trigger_type=fired.kind.wire_name,
         trigger_request_id=fired.key,
     )
-    getattr(request, _OUTPUT_FIELD[fired.kind]).data.CopyFrom(json_to_value(fired.data))
+    getattr(request, TRIGGER_OUTPUT_FIELD[fired.kind]).data.CopyFrom(json_to_value(fired.data))
     return request
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from ap_avs.chain import CallReverted, selector
 from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError
+from ap_avs.errors import ApAvsError, ErrorCode
 from ap_avs.runners._chain import ChainDeps, execution_context, render_address
 from ap_avs.runners._chain_abi import (
     AbiEntry,
@@ -231,7 +231,9 @@ async def read_contract(deps: ChainDeps, config: ContractReadConfig, ctx: RunCon
             False,
             output=output,
             error="; ".join(r.error for r in failures),
-            error_code=next((r.error_code for r in failures if r.error_code), 3000),
+            error_code=next(
+                (r.error_code for r in failures if r.error_code), ErrorCode.INVALID_REQUEST
+            ),
             metadata=metadata,
             execution_context=context,
         )

@@ -37,6 +37,7 @@ from typing import Any
 from ap_avs import aa
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
+from ap_avs.errors import ErrorCode
 from ap_avs.runners._chain import (
     CallOutcome,
     ChainDeps,
@@ -193,7 +194,7 @@ async def _simulate(
         not errors,
         output=output,
         error="; ".join(errors),
-        error_code=0 if not errors else 5003,
+        error_code=0 if not errors else ErrorCode.SIMULATION_ERROR,
         log=f"simulated {len(calls)} call(s) from {wallet.address} with {provider}; "
         "nothing was sent",
         metadata=metadata,
@@ -261,7 +262,7 @@ async def _send(
             False,
             output=output,
             error=f"transaction reverted on chain: {reason or receipt.reason or 'reverted'}",
-            error_code=3000,
+            error_code=ErrorCode.INVALID_REQUEST,
             log=log,
             metadata=metadata,
             execution_context=context,

@@ -27,7 +27,7 @@ import time
 from ap_avs import aa
 from ap_avs.domain.nodes import EthTransferConfig, Node
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError
+from ap_avs.errors import ApAvsError, ErrorCode
 from ap_avs.runners._chain import (
     INSUFFICIENT_BALANCE,
     ChainDeps,
@@ -94,7 +94,9 @@ async def transfer(deps: ChainDeps, config: EthTransferConfig, ctx: RunContext) 
     if ctx.simulated:
         outcome = await simulate_call(deps.chain, wallet.address, destination, amount, b"")
         if not outcome.success:
-            raise NodeFailure(f"transfer would fail: {outcome.error}", error_code=5003)
+            raise NodeFailure(
+                f"transfer would fail: {outcome.error}", error_code=ErrorCode.SIMULATION_ERROR
+            )
         gas = outcome.gas_used or TRANSFER_GAS
         price = await gas_price(deps.chain)
         return NodeResult(

@@ -26,12 +26,21 @@ from __future__ import annotations
 
 from ap_avs.aggregator.convert._nodes import edge_from_pb, edge_to_pb, node_from_pb, node_to_pb
 from ap_avs.aggregator.convert._shared import MAX_VALUE_DEPTH
-from ap_avs.aggregator.convert._triggers import trigger_from_pb, trigger_to_pb
+from ap_avs.aggregator.convert._triggers import (
+    TRIGGER_FIELD,
+    TRIGGER_OF_OUTPUT_FIELD,
+    TRIGGER_OUTPUT_FIELD,
+    trigger_from_pb,
+    trigger_to_pb,
+)
 from ap_avs.aggregator.convert._values import json_to_value, value_to_json
 from ap_avs.aggregator.convert._workflows import workflow_from_create_req, workflow_to_pb
 
 __all__ = [
     "MAX_VALUE_DEPTH",
+    "TRIGGER_FIELD",
+    "TRIGGER_OF_OUTPUT_FIELD",
+    "TRIGGER_OUTPUT_FIELD",
     "edge_from_pb",
     "edge_to_pb",
     "json_to_value",

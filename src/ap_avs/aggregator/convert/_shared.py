@@ -8,15 +8,12 @@ from typing import Any, Final, TypeVar
 from ap_avs.domain.nodes import (
     MethodCall,
 )
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 
 MAX_VALUE_DEPTH: Final = 64
 """Deepest nesting of lists and objects accepted in a ``google.protobuf.Value``."""
 _EXACT_INT_LIMIT: Final = 2**53
 _PREFIX: Final = "Invalid task argument: "
-_INVALID_REQUEST: Final = 3000  # wire ErrorCode numbers
-_INVALID_TRIGGER_CONFIG: Final = 3001
-_INVALID_NODE_CONFIG: Final = 3002
 
 E = TypeVar("E", bound=IntEnum)
 
@@ -24,7 +21,11 @@ E = TypeVar("E", bound=IntEnum)
 
 
 def _shape_error(subject: str, problem: str) -> InvalidArgument:
-    code = _INVALID_TRIGGER_CONFIG if subject.startswith("trigger") else _INVALID_NODE_CONFIG
+    code = (
+        ErrorCode.INVALID_TRIGGER_CONFIG
+        if subject.startswith("trigger")
+        else ErrorCode.INVALID_NODE_CONFIG
+    )
     return InvalidArgument(f"{_PREFIX}{subject}: {problem}", error_code=code)
 
 

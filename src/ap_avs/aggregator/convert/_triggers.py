@@ -37,14 +37,23 @@ from ap_avs.domain.triggers import (
 
 # --- triggers ---------------------------------------------------------------------------------
 
-_TRIGGER_FIELDS: Final[Mapping[str, TriggerKind]] = {
-    "manual": TriggerKind.MANUAL,
-    "fixed_time": TriggerKind.FIXED_TIME,
-    "cron": TriggerKind.CRON,
-    "block": TriggerKind.BLOCK,
-    "event": TriggerKind.EVENT,
+TRIGGER_FIELD: Final[Mapping[TriggerKind, str]] = {
+    TriggerKind.MANUAL: "manual",
+    TriggerKind.FIXED_TIME: "fixed_time",
+    TriggerKind.CRON: "cron",
+    TriggerKind.BLOCK: "block",
+    TriggerKind.EVENT: "event",
 }
-_TRIGGER_FIELD_OF: Final = {kind: field for field, kind in _TRIGGER_FIELDS.items()}
+"""Each trigger kind's field in the ``TaskTrigger.trigger_type`` oneof: the one table of it."""
+TRIGGER_OUTPUT_FIELD: Final[Mapping[TriggerKind, str]] = {
+    kind: f"{field}_trigger" for kind, field in TRIGGER_FIELD.items()
+}
+"""Each trigger kind's field in the output oneofs (``trigger_output`` of NotifyTriggersReq and
+TriggerTaskReq, ``output`` of RunTriggerResp and of ``Execution.Step``)."""
+TRIGGER_OF_OUTPUT_FIELD: Final[Mapping[str, TriggerKind]] = {
+    field: kind for kind, field in TRIGGER_OUTPUT_FIELD.items()
+}
+_TRIGGER_FIELDS: Final = {field: kind for kind, field in TRIGGER_FIELD.items()}
 
 
 def trigger_from_pb(pb: avs_pb2.TaskTrigger) -> Trigger:
@@ -107,7 +116,7 @@ def _read_trigger_config(kind: TriggerKind, c: Any, subject: str) -> TriggerConf
 def trigger_to_pb(trigger: Trigger) -> avs_pb2.TaskTrigger:
     """The ``TaskTrigger`` of a domain trigger (``type`` and the oneof both set)."""
     pb = avs_pb2.TaskTrigger(id=trigger.id, name=trigger.name, type=trigger.kind.wire_name)
-    c = getattr(pb, _TRIGGER_FIELD_OF[trigger.kind]).config
+    c = getattr(pb, TRIGGER_FIELD[trigger.kind]).config
     c.SetInParent()
     config = trigger.config
     if isinstance(config, ManualTriggerConfig):

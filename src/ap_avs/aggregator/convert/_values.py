@@ -9,11 +9,10 @@ from google.protobuf import struct_pb2
 
 from ap_avs.aggregator.convert._shared import (
     _EXACT_INT_LIMIT,
-    _INVALID_REQUEST,
     MAX_VALUE_DEPTH,
 )
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 
 # --- google.protobuf.Value <-> JsonValue ------------------------------------------------------
 
@@ -34,7 +33,7 @@ def _read_value(value: Any, where: str, depth: int) -> JsonValue:
         number = value.number_value
         if not math.isfinite(number):
             raise InvalidArgument(
-                f"{where}: {number} is not a JSON number", error_code=_INVALID_REQUEST
+                f"{where}: {number} is not a JSON number", error_code=ErrorCode.INVALID_REQUEST
             )
         if number.is_integer() and abs(number) < _EXACT_INT_LIMIT:
             return int(number)
@@ -46,7 +45,8 @@ def _read_value(value: Any, where: str, depth: int) -> JsonValue:
     if kind in ("struct_value", "list_value"):
         if depth >= MAX_VALUE_DEPTH:
             raise InvalidArgument(
-                f"{where}: nested deeper than {MAX_VALUE_DEPTH} levels", error_code=_INVALID_REQUEST
+                f"{where}: nested deeper than {MAX_VALUE_DEPTH} levels",
+                error_code=ErrorCode.INVALID_REQUEST,
             )
         if kind == "list_value":
             return [_read_value(item, where, depth + 1) for item in value.list_value.values]
@@ -79,14 +79,16 @@ def _fill_value(target: Any, data: object, where: str, depth: int) -> None:
     elif isinstance(data, list | tuple | dict):
         if depth >= MAX_VALUE_DEPTH:
             raise InvalidArgument(
-                f"{where}: nested deeper than {MAX_VALUE_DEPTH} levels", error_code=_INVALID_REQUEST
+                f"{where}: nested deeper than {MAX_VALUE_DEPTH} levels",
+                error_code=ErrorCode.INVALID_REQUEST,
             )
         if isinstance(data, dict):
             target.struct_value.SetInParent()
             for key, item in data.items():
                 if not isinstance(key, str):
                     raise InvalidArgument(
-                        f"{where}: object key {key!r} is not a string", error_code=_INVALID_REQUEST
+                        f"{where}: object key {key!r} is not a string",
+                        error_code=ErrorCode.INVALID_REQUEST,
                     )
                 _fill_value(target.struct_value.fields[key], item, where, depth + 1)
         else:
@@ -95,7 +97,8 @@ def _fill_value(target: Any, data: object, where: str, depth: int) -> None:
                 _fill_value(target.list_value.values.add(), item, where, depth + 1)
     else:
         raise InvalidArgument(
-            f"{where}: {type(data).__name__} is not a JSON value", error_code=_INVALID_REQUEST
+            f"{where}: {type(data).__name__} is not a JSON value",
+            error_code=ErrorCode.INVALID_REQUEST,
         )
 
 
