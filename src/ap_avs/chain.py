@@ -1,9 +1,10 @@
 """Reading an EVM chain over JSON-RPC: the few calls the aggregator makes, with clear failures.
 
-:class:`ChainClient` is a thin async client (httpx, one pooled connection set) for an HTTP RPC
-endpoint: chain id, ``eth_call``, balances, code and blocks, plus the typed contract reads the
-aggregator needs (smart-wallet factory ``getAddress``, EntryPoint ``getNonce``). It decides
-nothing about users or workflows.
+:class:`ChainClient` is a thin async client for an HTTP RPC endpoint (over the one JSON-RPC
+transport, :class:`ap_avs.rpc.JsonRpc`: retries, timeouts, an injectable httpx transport): chain
+id, ``eth_call``, balances, code and blocks, plus the typed contract reads the aggregator needs
+(smart-wallet factory ``getAddress``, EntryPoint ``getNonce``). It decides nothing about users or
+workflows.
 
 Raises:
     Unavailable: the node cannot be reached, times out or answers with an error that is not
@@ -27,8 +28,8 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ap_avs.errors import Unavailable
+from ap_avs.rpc import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, JsonRpc, RpcError
 
-DEFAULT_TIMEOUT: Final = 10.0
 _REVERT_CODES: Final = {3, -32015}
 
 
@@ -50,10 +51,16 @@ class CallReverted(Unavailable):
 class ChainClient:
     """JSON-RPC over HTTP to one EVM node. Create once, share, close at shutdown."""
 
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        attempts: int = DEFAULT_ATTEMPTS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = url
-        self._http = httpx.AsyncClient(timeout=timeout)
-        self._next_id = 0
+        self._rpc = JsonRpc(url, timeout=timeout, attempts=attempts, transport=transport)
         self._chain_id: int | None = None
 
     async def __aenter__(self) -> Self:
@@ -68,38 +75,22 @@ class ChainClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rpc.aclose()
 
     async def request(self, method: str, params: list[Any]) -> Any:
         """Send one JSON-RPC request and return its ``result``.
 
         Raises:
-            Unavailable: transport failure, HTTP error or a JSON-RPC error.
+            Unavailable: transport failure (after :class:`~ap_avs.rpc.JsonRpc`'s retries), HTTP
+                error or a JSON-RPC error.
             CallReverted: a JSON-RPC error that reports an execution revert.
         """
-        self._next_id += 1
-        payload = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
         try:
-            response = await self._http.post(self.url, json=payload)
-            response.raise_for_status()
-            body = response.json()
-        except httpx.HTTPStatusError as exc:
-            raise Unavailable(
-                f"chain RPC {method} failed: HTTP {exc.response.status_code}"
-            ) from None
-        except (httpx.HTTPError, ValueError) as exc:
-            reason = type(exc).__name__ if not str(exc) else str(exc)
-            raise Unavailable(f"chain RPC is unavailable ({method}): {reason}") from None
-        if not isinstance(body, dict):
-            raise Unavailable(f"chain RPC {method} answered something that is not JSON-RPC")
-        error = body.get("error")
-        if error is not None:
-            message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-            code = error.get("code") if isinstance(error, dict) else None
-            if code in _REVERT_CODES or "revert" in message.lower():
-                raise CallReverted(f"{method} reverted: {message}")
-            raise Unavailable(f"chain RPC {method} failed: {message}")
-        return body.get("result")
+            return await self._rpc.call(method, params)
+        except RpcError as exc:
+            if exc.code in _REVERT_CODES or "revert" in exc.rpc_message.lower():
+                raise CallReverted(f"{method} reverted: {exc.rpc_message}") from None
+            raise Unavailable(exc.message) from None
 
     async def chain_id(self) -> int:
         """The node's chain id (asked once, then remembered)."""

@@ -1,5 +1,6 @@
-"""The bundler side of UserOperations: an async JSON-RPC client (httpx) for an ERC-4337
-bundler such as alto, the receipts it gives, and what its refusals mean.
+"""The bundler side of UserOperations: an async client for an ERC-4337 bundler such as alto (over
+the one JSON-RPC transport, :class:`ap_avs.rpc.JsonRpc`), the receipts it gives, and what its
+refusals mean.
 
 Raises:
     UserOpError: from ``BundlerClient`` when the bundler refuses an operation, cannot be
@@ -23,6 +24,7 @@ from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
 from ap_avs.aa._userop import ENTRYPOINT_V06, GasEstimate, UserOperation, to_rpc_dict
+from ap_avs.rpc import JsonRpc, RpcError, RpcUnavailable
 
 _AA_CODE: Final = re.compile(r"\bAA\d\d\b")
 
@@ -85,11 +87,9 @@ class UserOpError(Exception):
         self.retryable = retryable
 
 
-def _refusal(method: str, error: object, op: UserOperation | None) -> UserOpError:
+def _refusal(method: str, error: RpcError, op: UserOperation | None) -> UserOpError:
     """Turn a bundler's JSON-RPC error into a UserOpError that names the AA code."""
-    message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
-    raw_code = error.get("code") if isinstance(error, dict) else None
-    rpc_code = raw_code if isinstance(raw_code, int) else None
+    message, rpc_code = error.rpc_message, error.code
     found = _AA_CODE.search(message)
     code = found.group(0) if found else None
     detail = message
@@ -225,12 +225,13 @@ class BundlerClient:
         *,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url
         self.entrypoint = to_checksum_address(entrypoint)
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._owns_client = client is None
-        self._next_id = 0
+        self._rpc = JsonRpc(
+            url, label="bundler", timeout=timeout, client=client, transport=transport
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -245,23 +246,15 @@ class BundlerClient:
 
     async def aclose(self) -> None:
         """Close the HTTP client when this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        await self._rpc.aclose()
 
     async def _call(self, method: str, params: list[Any], op: UserOperation | None = None) -> Any:
-        self._next_id += 1
-        body = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
         try:
-            response = await self._client.post(self.url, json=body)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise UserOpError(f"bundler {method} failed: {exc!r}", retryable=True) from exc
-        if not isinstance(payload, dict):
-            raise UserOpError(f"bundler {method}: malformed answer {payload!r}", retryable=True)
-        error = payload.get("error")
-        if error is not None:
-            raise _refusal(method, error, op)
-        return payload.get("result")
+            return await self._rpc.call(method, params)
+        except RpcUnavailable as exc:
+            raise UserOpError(f"bundler {method} failed: {exc.reason}", retryable=True) from None
+        except RpcError as exc:
+            raise _refusal(method, exc, op) from None
 
     async def supported_entrypoints(self) -> list[str]:
         """``eth_supportedEntryPoints``, checksummed."""

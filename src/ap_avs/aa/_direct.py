@@ -57,6 +57,7 @@ from eth_utils.crypto import keccak
 from ap_avs.aa._bundler import UserOpError, UserOpReceipt, decode_revert_data
 from ap_avs.aa._userop import GasEstimate, UserOperation, user_op_hash
 from ap_avs.errors import Unavailable
+from ap_avs.rpc import JsonRpc, RpcError
 
 _OP_TUPLE: Final = (
     "(address,uint256,bytes,bytes,uint256,uint256,uint256,uint256,uint256,bytes,bytes)"
@@ -191,29 +192,15 @@ def _refusal(
     )
 
 
-def _revert_data(error: Mapping[str, Any]) -> bytes | None:
-    data = error.get("data")
-    if isinstance(data, Mapping):  # some nodes nest it: {"data": {"data": "0x…"}}
-        data = data.get("data")
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return _hex_bytes(data)
-        except ValueError:
-            return None
-    return None
-
-
 class _RpcError(Exception):
-    """A JSON-RPC error answer (not a transport failure)."""
+    """A JSON-RPC error answer (not a transport failure), with its revert data decoded."""
 
-    def __init__(self, method: str, error: object) -> None:
-        self.method = method
-        mapping = error if isinstance(error, Mapping) else {}
-        self.message = str(mapping.get("message", error))
-        code = mapping.get("code")
-        self.code = code if isinstance(code, int) else None
-        self.revert = _revert_data(mapping)
-        super().__init__(f"{method}: {self.message}")
+    def __init__(self, error: RpcError) -> None:
+        self.method = error.method
+        self.message = error.rpc_message
+        self.code = error.code
+        self.revert = error.revert_data
+        super().__init__(f"{self.method}: {self.message}")
 
     def as_user_op_error(self) -> UserOpError:
         return UserOpError(
@@ -266,6 +253,7 @@ class DirectSubmitter:
         confirm_timeout: float = 60.0,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.rpc_url = rpc_url
         self.entrypoint = to_checksum_address(entrypoint)
@@ -273,17 +261,14 @@ class DirectSubmitter:
         self.address: str = Account.from_key(private_key).address
         self.chain_id = chain_id
         self.confirm_timeout = confirm_timeout
-        self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._owns_client = client is None
-        self._next_id = 0
+        self._transport = JsonRpc(rpc_url, timeout=timeout, client=client, transport=transport)
         self._lock = asyncio.Lock()
         self._sent: OrderedDict[str, str] = OrderedDict()
         """userOpHash → hash of the handleOps transaction that carries it."""
 
     async def aclose(self) -> None:
         """Close the HTTP client when this object created it."""
-        if self._owns_client:
-            await self._client.aclose()
+        await self._transport.aclose()
 
     async def _rpc(self, method: str, params: list[Any]) -> Any:
         """One JSON-RPC call to the node.
@@ -292,19 +277,10 @@ class DirectSubmitter:
             _RpcError: the node answered with an error.
             Unavailable: the node cannot be reached or answered something else.
         """
-        self._next_id += 1
-        body = {"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params}
         try:
-            response = await self._client.post(self.rpc_url, json=body)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise Unavailable(f"chain RPC is unavailable ({method}): {reason}") from None
-        if not isinstance(payload, dict):
-            raise Unavailable(f"chain RPC {method} answered something that is not JSON-RPC")
-        if payload.get("error") is not None:
-            raise _RpcError(method, payload["error"])
-        return payload.get("result")
+            return await self._transport.call(method, params)
+        except RpcError as exc:
+            raise _RpcError(exc) from None
 
     async def estimate_gas(self, op: UserOperation) -> GasEstimate:
         """Gas limits for ``op`` (signed with ``DUMMY_SIGNATURE``) from ``simulateHandleOp``.

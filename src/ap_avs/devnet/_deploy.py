@@ -42,26 +42,22 @@ from ap_avs.devnet._model import (
     TokenInfo,
 )
 from ap_avs.devnet._process import _find_tool
+from ap_avs.errors import Unavailable
+from ap_avs.rpc import JsonRpc
 
 logger = logging.getLogger(__name__)
 
 
 class _Rpc:
     def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self._client = client
-        self._url = url
+        self._rpc = JsonRpc(url, label=f"devnet RPC {url}", client=client)
         self.automine = True
 
     async def call(self, method: str, *params: Any) -> Any:
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
         try:
-            response = await self._client.post(self._url, json=body)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise DevnetError(f"{method} at {self._url} failed: {exc!r}") from exc
-        if payload.get("error") is not None:
-            raise DevnetError(f"{method} failed: {payload['error']}")
-        return payload.get("result")
+            return await self._rpc.call(method, list(params))
+        except Unavailable as exc:
+            raise DevnetError(exc.message) from None
 
     async def eth_call(self, to: str, data: bytes) -> bytes:
         result = await self.call("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")
