@@ -28,6 +28,7 @@ from eth_abi.exceptions import DecodingError
 
 from ap_avs.chain import CallReverted, ChainClient, selector
 from ap_avs.domain.addresses import is_address
+from ap_avs.domain.erc20 import Erc20Metadata, decode_decimals, decode_text
 from ap_avs.errors import ApAvsError, ConfigError, InvalidArgument
 
 NATIVE_TOKEN: Final = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
@@ -95,15 +96,24 @@ def native_token(chain_id: int) -> TokenMetadata:
     return TokenMetadata(NATIVE_TOKEN, "Ether", "ETH", 18, "native")
 
 
-def _text(raw: bytes) -> str | None:
-    """An ABI ``string`` or a ``bytes32`` name (old tokens such as MKR), or None."""
-    if len(raw) == 32:
-        return raw.rstrip(b"\x00").decode("utf-8", "replace") or None
-    try:
-        (value,) = decode(["string"], raw)
-    except (DecodingError, ValueError):
-        return None
-    return str(value) or None
+async def read_erc20_metadata(chain: ChainClient, address: str) -> Erc20Metadata:
+    """``name()``, ``symbol()`` and ``decimals()`` of ``address``, read concurrently: the one
+    reader of ERC-20 metadata (GetTokenMetadata, the balance node, event triggers).
+
+    A call that reverts (the contract lacks the method) reads as ``None``.
+
+    Raises:
+        Unavailable: the chain could not be asked.
+    """
+
+    async def read(data: bytes) -> bytes | None:
+        try:
+            return await chain.eth_call(address, data)
+        except CallReverted:
+            return None
+
+    name, symbol, decimals = await asyncio.gather(read(_NAME), read(_SYMBOL), read(_DECIMALS))
+    return Erc20Metadata(decode_text(name), decode_text(symbol), decode_decimals(decimals))
 
 
 class PriceFeed:
@@ -152,13 +162,6 @@ class TokenRegistry:
         """The chain's token list, in file order."""
         return list(self._listed)
 
-    async def _read(self, address: str, data: bytes) -> bytes | None:
-        """The call's answer; None when the contract reverts (it lacks the method)."""
-        try:
-            return await self._chain.eth_call(address, data)
-        except CallReverted:
-            return None
-
     async def lookup(self, address: str) -> TokenMetadata | None:
         """Metadata for ``address`` (any case); None when it is not a contract or the chain
         could not be asked.
@@ -174,22 +177,14 @@ class TokenRegistry:
         try:
             if not await self._chain.get_code(address):
                 return None
-            name, symbol, decimals = await asyncio.gather(
-                self._read(address, _NAME),
-                self._read(address, _SYMBOL),
-                self._read(address, _DECIMALS),
-            )
+            read = await read_erc20_metadata(self._chain, address)
         except ApAvsError:
             return None
-        places = 18
-        if decimals is not None and len(decimals) >= 32:
-            places = int.from_bytes(decimals[:32], "big")
-            places = places if places <= 255 else 18
         token = TokenMetadata(
             address,
-            (_text(name) if name else None) or UNKNOWN_NAME,
-            (_text(symbol) if symbol else None) or UNKNOWN_SYMBOL,
-            places,
+            read.name or UNKNOWN_NAME,
+            read.symbol or UNKNOWN_SYMBOL,
+            18 if read.decimals is None else read.decimals,
             "rpc",
         )
         self._known[address] = token

@@ -20,6 +20,7 @@ from ap_avs.aggregator.api_chain import ChainStack
 from ap_avs.chain import ChainClient
 from ap_avs.devnet import DevnetState
 from ap_avs.domain._templates import Missing, lookup_path, render, to_text
+from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import (
     BalanceConfig,
     ContractReadConfig,
@@ -32,7 +33,7 @@ from ap_avs.domain.nodes import (
 )
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.wallets import Wallet
-from ap_avs.runners._chain_abi import encode_call, format_units
+from ap_avs.runners._chain_abi import encode_call
 from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data

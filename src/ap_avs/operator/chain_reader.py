@@ -19,18 +19,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
-from eth_abi.abi import decode
-
-from ap_avs.chain import CallReverted, ChainClient, selector
+from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import Log, LogFilter
 from ap_avs.errors import Unavailable
+from ap_avs.tokens import read_erc20_metadata
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_NAME: Final = selector("name()")
-_SYMBOL: Final = selector("symbol()")
-_DECIMALS: Final = selector("decimals()")
 _TOO_LARGE: Final = ("too many", "too large", "limit", "range", "more than", "exceed")
 
 
@@ -44,15 +41,6 @@ class BlockHeader:
     difficulty: int
     gas_limit: int
     gas_used: int
-
-
-@dataclass(frozen=True, slots=True)
-class TokenMetadata:
-    """ERC-20 metadata; ``None`` where the contract did not answer."""
-
-    name: str | None
-    symbol: str | None
-    decimals: int | None
 
 
 def _int(value: Any) -> int:
@@ -88,16 +76,6 @@ def _parse_header(raw: dict[str, Any]) -> BlockHeader:
     )
 
 
-def _text(raw: bytes) -> str | None:
-    if len(raw) == 32:  # old tokens (MKR) return bytes32
-        return raw.rstrip(b"\0").decode(errors="replace") or None
-    try:
-        (value,) = decode(["string"], raw)
-    except Exception:  # eth_abi raises several unrelated types for garbage
-        return None
-    return str(value) or None
-
-
 class ChainReader:
     """Typed, retried reads from one chain. Shares the caller's :class:`ChainClient`."""
 
@@ -113,7 +91,7 @@ class ChainReader:
         self._attempts = attempts
         self._backoff = backoff
         self._sleep = sleep
-        self._tokens: dict[str, TokenMetadata] = {}
+        self._tokens: dict[str, Erc20Metadata] = {}
 
     async def _retry(self, what: str, call: Callable[[], Awaitable[T | None]]) -> T:
         delay = self._backoff
@@ -186,32 +164,16 @@ class ChainReader:
             raise
         return [parse_log(item) for item in raw_logs if isinstance(item, dict)]
 
-    async def token(self, address: str) -> TokenMetadata:
-        """ERC-20 metadata of ``address``, read once and cached."""
+    async def token(self, address: str) -> Erc20Metadata:
+        """ERC-20 metadata of ``address``, read once and cached (unknown fields when the chain
+        cannot be asked now; that answer is not cached)."""
         key = address.lower()
         if (known := self._tokens.get(key)) is not None:
             return known
-        values: list[bytes | None] = []
-        transient = False
-        for data in (_NAME, _SYMBOL, _DECIMALS):
-            try:
-                values.append(await self._client.eth_call(key, data))
-            except CallReverted:
-                values.append(None)
-            except Unavailable as exc:
-                logger.warning("cannot read token metadata of %s: %s", key, exc.message)
-                values.append(None)
-                transient = True
-        name, symbol, decimals = values
-        decimals_value = None
-        if decimals is not None and len(decimals) >= 32:
-            number = int.from_bytes(decimals[:32], "big")
-            decimals_value = number if number <= 255 else None
-        metadata = TokenMetadata(
-            name=_text(name) if name else None,
-            symbol=_text(symbol) if symbol else None,
-            decimals=decimals_value,
-        )
-        if not transient:
-            self._tokens[key] = metadata
+        try:
+            metadata = await read_erc20_metadata(self._client, key)
+        except Unavailable as exc:
+            logger.warning("cannot read token metadata of %s: %s", key, exc.message)
+            return Erc20Metadata(None, None, None)
+        self._tokens[key] = metadata
         return metadata

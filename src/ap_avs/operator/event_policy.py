@@ -28,9 +28,9 @@ from typing import Final
 
 from eth_utils.address import to_checksum_address
 
+from ap_avs.domain.erc20 import Erc20Metadata, format_units
 from ap_avs.domain.events import TRANSFER_TOPIC, Log, Match, json_of
 from ap_avs.domain.values import JsonValue
-from ap_avs.operator.chain_reader import TokenMetadata
 from ap_avs.operator.model import EventOverload
 
 DEFAULT_COOLDOWN_SECONDS: Final = 300
@@ -126,18 +126,8 @@ def _address(topic: str) -> str:
     return to_checksum_address("0x" + topic[-40:])
 
 
-def format_units(value: int, decimals: int | None) -> str:
-    """``value`` / 10**decimals as an exact decimal string (no exponent, no trailing zeros)."""
-    if not decimals:
-        return str(value)
-    whole, fraction = divmod(value, 10**decimals)
-    if not fraction:
-        return str(whole)
-    return f"{whole}.{str(fraction).rjust(decimals, '0').rstrip('0')}"
-
-
 def event_data(
-    match: Match, *, chain_id: int, block_timestamp: int | None, token: TokenMetadata | None
+    match: Match, *, chain_id: int, block_timestamp: int | None, token: Erc20Metadata | None
 ) -> dict[str, JsonValue]:
     """The ``data`` of an event firing (see the module docstring)."""
     log = match.log

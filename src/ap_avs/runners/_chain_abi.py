@@ -268,11 +268,3 @@ def decode_logs(abi: Sequence[AbiEntry], logs: Sequence[Mapping[str, Any]]) -> l
             continue
         decoded.append(DecodedEvent(str(event.get("name")), str(log.get("address", "")), fields))
     return decoded
-
-
-def format_units(raw: int, decimals: int) -> str:
-    """``raw`` base units as a decimal string with ``decimals`` places, no trailing zeros."""
-    sign = "-" if raw < 0 else ""
-    whole, fraction = divmod(abs(raw), 10**decimals) if decimals > 0 else (abs(raw), 0)
-    digits = str(fraction).rjust(decimals, "0").rstrip("0") if decimals > 0 else ""
-    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"

@@ -30,11 +30,11 @@ from typing import Final
 
 from eth_abi.abi import encode
 
+from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import BalanceConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError
 from ap_avs.runners._chain import ChainDeps, execution_context, render_address
-from ap_avs.runners._chain_abi import format_units
 from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ap_avs.chain import CallReverted, selector
+from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, ErrorCode
@@ -39,7 +40,6 @@ from ap_avs.runners._chain_abi import (
     decode_result,
     encode_call,
     find_function,
-    format_units,
     function_for_selector,
     parse_abi,
 )
