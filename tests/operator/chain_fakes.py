@@ -9,9 +9,9 @@ from typing import Any
 
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import Log, LogFilter
+from ap_avs.domain.trigger_data import BlockHeader
 from ap_avs.domain.triggers import Trigger, TriggerConfig, TriggerKind
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import BlockHeader
 from ap_avs.operator.model import Assignment, Signal, TriggerFired
 
 

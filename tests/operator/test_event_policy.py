@@ -18,12 +18,12 @@ from event_samples import (
 
 from ap_avs.domain.erc20 import Erc20Metadata, format_units
 from ap_avs.domain.events import EventIndex, Match
+from ap_avs.domain.trigger_data import event_data
 from ap_avs.domain.triggers import EventQuery
 from ap_avs.operator.event_policy import (
     DEFAULT_COOLDOWN_SECONDS,
     BlockMatches,
     decide,
-    event_data,
 )
 
 

@@ -45,6 +45,7 @@ from starlette.routing import Route
 from ap_avs.aggregator.http import HttpServer
 from ap_avs.chain import ChainClient
 from ap_avs.config import OperatorConfig, split_host_port
+from ap_avs.domain.trigger_data import block_data, time_data
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ConfigError, Unavailable
@@ -59,11 +60,9 @@ from ap_avs.operator.model import (
     TriggerFired,
     Watcher,
     block_key,
-    iso_ms,
 )
 from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
-from ap_avs.operator.watchers.block import block_data
 from ap_avs.operator_auth import OperatorSigner
 from ap_avs.version import __version__
 
@@ -253,7 +252,7 @@ class OperatorApp:
         kind, workflow_id = assignment.kind, assignment.workflow_id
         if kind in (TriggerKind.CRON, TriggerKind.FIXED_TIME):
             ns = time.time_ns()
-            data: JsonValue = {"timestamp": ns, "timestampIso": iso_ms(ns // 1_000_000)}
+            data: JsonValue = {**time_data(ns // 1_000_000), "timestamp": ns}
             fired = TriggerFired(workflow_id, kind, f"{workflow_id}:{ns}", data)
         elif kind is TriggerKind.BLOCK and self._reader is not None:
             try:

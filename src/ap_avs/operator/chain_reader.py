@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from ap_avs.chain import CallReverted, ChainClient
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import Log, LogFilter
+from ap_avs.domain.trigger_data import BlockHeader, parse_header, parse_log
 from ap_avs.errors import Unavailable
 from ap_avs.tokens import read_erc20_metadata
 
@@ -29,51 +29,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _TOO_LARGE: Final = ("too many", "too large", "limit", "range", "more than", "exceed")
-
-
-@dataclass(frozen=True, slots=True)
-class BlockHeader:
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
-    """Seconds."""
-    difficulty: int
-    gas_limit: int
-    gas_used: int
-
-
-def _int(value: Any) -> int:
-    return int(str(value), 16) if value not in (None, "") else 0
-
-
-def parse_log(raw: dict[str, Any]) -> Log:
-    """A JSON-RPC log object as a :class:`Log`."""
-    timestamp = raw.get("blockTimestamp")
-    return Log(
-        address=str(raw["address"]).lower(),
-        topics=tuple(str(t).lower() for t in raw.get("topics") or ()),
-        data=bytes.fromhex(str(raw.get("data") or "0x")[2:]),
-        block_number=_int(raw.get("blockNumber")),
-        block_hash=str(raw.get("blockHash") or "").lower(),
-        transaction_hash=str(raw.get("transactionHash") or "").lower(),
-        transaction_index=_int(raw.get("transactionIndex")),
-        log_index=_int(raw.get("logIndex")),
-        removed=bool(raw.get("removed", False)),
-        block_timestamp=_int(timestamp) if timestamp is not None else None,
-    )
-
-
-def _parse_header(raw: dict[str, Any]) -> BlockHeader:
-    return BlockHeader(
-        number=_int(raw.get("number")),
-        hash=str(raw.get("hash") or ""),
-        parent_hash=str(raw.get("parentHash") or ""),
-        timestamp=_int(raw.get("timestamp")),
-        difficulty=_int(raw.get("difficulty")),
-        gas_limit=_int(raw.get("gasLimit")),
-        gas_used=_int(raw.get("gasUsed")),
-    )
 
 
 class ChainReader:
@@ -125,7 +80,7 @@ class ChainReader:
 
         async def call() -> BlockHeader | None:
             raw = await self._client.request("eth_getBlockByNumber", [hex(number), False])
-            return _parse_header(raw) if isinstance(raw, dict) else None
+            return parse_header(raw) if isinstance(raw, dict) else None
 
         return await self._retry(f"block {number}", call)
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from ap_avs.clock import now_ms
+from ap_avs.domain.trigger_data import time_data
 from ap_avs.domain.triggers import CronTriggerConfig, FixedTimeTriggerConfig, TriggerKind
-from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_data, time_key
+from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_key
 from ap_avs.operator.schedule import check_schedules, next_cron_fire, pending_epochs
 
 logger = logging.getLogger(__name__)
