@@ -2,8 +2,8 @@
 
 This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.aa`:
 
-* :func:`acting_for` binds who a run acts for (a context variable, like the logging
-  context); :class:`RunnerWallets` decides which smart wallet that owner may act from: one
+* :class:`RunnerWallets` decides which smart wallet a run's owner (``RunContext.owner``, passed
+  explicitly by the engine) may act from: one
   the owner stored (``w:<owner>:<wallet>``, with its salt) or one the default factory derives
   for the owner with salts 0-4 (PROTOCOL §7.10).
 * :class:`UserOpSender` turns account call data into an included UserOperation: ``initCode``
@@ -39,8 +39,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,11 +52,10 @@ from ap_avs.aa import BundlerClient, UserOperation, UserOpError, UserOpReceipt
 from ap_avs.aa._direct import UserOpSubmitter
 from ap_avs.chain import ChainClient, selector
 from ap_avs.domain.wallets import Wallet
-from ap_avs.errors import NotFound, Unavailable
+from ap_avs.errors import ErrorCode, NotFound, Unavailable
 
 logger = logging.getLogger(__name__)
 
-SMART_WALLET_NOT_FOUND: Final = 8001
 DERIVED_SALTS: Final = 5
 """Salts 0 … 4 of the default factory count as the owner's wallets (PROTOCOL §7.10)."""
 GWEI: Final = 10**9
@@ -65,26 +63,6 @@ SPONSORSHIP_SECONDS: Final = 15 * 60
 MAX_ATTEMPTS: Final = 6
 """Builds of one operation when the bundler refuses its nonce (another process holds it)."""
 _SENDER_NONCE: Final = selector("senderNonce(address)")
-_owner: ContextVar[str] = ContextVar("ap_avs_run_owner")
-
-
-@contextlib.contextmanager
-def acting_for(owner: str) -> Iterator[None]:
-    """Run the block, and the tasks it starts, on behalf of ``owner``: the authenticated caller
-    (RunNodeWithInputs, SimulateTask) or the workflow's owner (deployed runs).
-
-    On-chain runners act only for wallets of this owner; without it they refuse to run.
-    """
-    token = _owner.set(owner)
-    try:
-        yield
-    finally:
-        _owner.reset(token)
-
-
-def run_owner() -> str | None:
-    """The owner bound by :func:`acting_for`, or None."""
-    return _owner.get(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +122,7 @@ class RunnerWallets:
         raise NotFound(
             f"runner {runner} does not match any derived address "
             f"(salt:0 through salt:{DERIVED_SALTS - 1}) for owner {owner}",
-            error_code=SMART_WALLET_NOT_FOUND,
+            error_code=ErrorCode.SMART_WALLET_NOT_FOUND,
         )
 
 

@@ -54,6 +54,8 @@ async def fake_code(node: Node, ctx: RunContext) -> NodeResult:
         return NodeResult(True, output=source)
     if source.startswith("echo:"):
         return NodeResult(True, output=await ctx.render(source[5:], where="source"))
+    if source == "owner":
+        return NodeResult(True, output=ctx.owner)
     return NodeResult(True, output=source)
 
 
@@ -169,3 +171,17 @@ async def test_secrets_are_redacted_from_steps(executor: Executor) -> None:
     assert steps[0].success
     assert steps[0].output == "key=***"
     assert "sup3r-s3cret" not in repr(run.variables["a"])
+
+
+async def test_the_run_owner_reaches_every_runner_explicitly(executor: Executor) -> None:
+    nodes = [code("a", "owner"), code("b", "sleep:0"), code("c", "owner")]
+    edges = [Edge("e1", TRIGGER, "a"), Edge("e2", "a", "b"), Edge("e3", "b", "c")]
+    mine = RunState({}, owner="0xowner")
+    theirs = RunState({}, owner="0xother")
+    ours, other = await asyncio.gather(
+        executor.run_graph(nodes, edges, TRIGGER, mine),
+        executor.run_graph(nodes, edges, TRIGGER, theirs),
+    )
+    assert [s.output for s in ours if s.id != "b"] == ["0xowner", "0xowner"]
+    assert [s.output for s in other if s.id != "b"] == ["0xother", "0xother"]
+    assert (await executor.run_graph(nodes[:1], edges[:1], TRIGGER, state()))[0].output is None

@@ -29,7 +29,7 @@ from ap_avs.runners._chain_abi import encode_call
 from ap_avs.runners.base import EngineOptions, NodeResult, RunContext
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data
-from ap_avs.userops import SmartWallet, UserOpSender, acting_for
+from ap_avs.userops import SmartWallet, UserOpSender
 
 from .support import Chain
 
@@ -70,7 +70,7 @@ def fresh_address(tag: str) -> str:
     return to_checksum_address(keccak(text=f"direct {tag} {next(_serial)} {time.time_ns()}")[12:])
 
 
-def context(variables: Mapping[str, JsonValue]) -> RunContext:
+def context(variables: Mapping[str, JsonValue], owner: str) -> RunContext:
     async def render(
         text: str,
         *,
@@ -90,6 +90,7 @@ def context(variables: Mapping[str, JsonValue]) -> RunContext:
         http=None,  # type: ignore[arg-type]
         options=EngineOptions(chain_id=31337),
         run_node=no_nested,
+        owner=owner,
     )
 
 
@@ -118,12 +119,11 @@ class Env:
         return await self.client.smart_wallet_address(self.devnet.factory, owner, 0)
 
     async def write(self, owner: str, wallet: str, config: ContractWriteConfig) -> NodeResult:
-        with acting_for(owner):
-            runner = self.stack.runners[NodeKind.CONTRACT_WRITE]
-            node = Node(
-                id=f"n{next(_serial)}", name="write", kind=NodeKind.CONTRACT_WRITE, config=config
-            )
-            return await runner(node, context({"settings": {"runner": wallet}}))
+        runner = self.stack.runners[NodeKind.CONTRACT_WRITE]
+        node = Node(
+            id=f"n{next(_serial)}", name="write", kind=NodeKind.CONTRACT_WRITE, config=config
+        )
+        return await runner(node, context({"settings": {"runner": wallet}}, owner))
 
     async def token_balance(self, token: str, holder: str) -> int:
         (balance,) = await self.chain.read(

@@ -38,7 +38,7 @@ from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunConte
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data
 from ap_avs.tokens import NATIVE_TOKEN_CHECKSUM
-from ap_avs.userops import SmartWallet, UserOpSender, acting_for
+from ap_avs.userops import SmartWallet, UserOpSender
 
 from .support import Chain, devnet_chain_stack
 
@@ -123,7 +123,9 @@ class TemplateRenderer:
         return render(text, resolve)
 
 
-def context(variables: Mapping[str, JsonValue], *, simulated: bool = False) -> RunContext:
+def context(
+    variables: Mapping[str, JsonValue], *, simulated: bool = False, owner: str | None = None
+) -> RunContext:
     async def no_nested(node: Node, extra: Mapping[str, JsonValue]) -> NodeResult:
         raise AssertionError("not used by on-chain runners")
 
@@ -135,6 +137,7 @@ def context(variables: Mapping[str, JsonValue], *, simulated: bool = False) -> R
         options=EngineOptions(chain_id=31337),
         run_node=no_nested,
         simulated=simulated,
+        owner=owner,
     )
 
 
@@ -162,10 +165,9 @@ class Env:
         *,
         simulated: bool = False,
     ) -> NodeResult:
-        with acting_for(owner):
-            return await self.stack.runners[kind](
-                node(kind, config), context(variables, simulated=simulated)
-            )
+        return await self.stack.runners[kind](
+            node(kind, config), context(variables, simulated=simulated, owner=owner)
+        )
 
     async def token_balance(self, token: str, holder: str) -> int:
         (balance,) = await self.chain.read(

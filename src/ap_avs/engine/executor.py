@@ -82,6 +82,8 @@ class RunState:
     variables: MutableMapping[str, JsonValue]
     simulated: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict)
+    owner: str | None = None
+    """Who the run acts for (passed to every runner as ``RunContext.owner``)."""
 
     @property
     def secret_values(self) -> list[str]:
@@ -128,6 +130,7 @@ class Executor:
             run_node=run_node,
             simulated=state.simulated,
             secrets=state.secrets,
+            owner=state.owner,
         )
 
     async def invoke(

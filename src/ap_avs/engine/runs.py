@@ -36,7 +36,6 @@ from ap_avs.engine.variables import run_variables, trigger_config_json
 from ap_avs.errors import ApAvsError
 from ap_avs.log import log_context
 from ap_avs.store.executions import ExecutionRepo
-from ap_avs.userops import acting_for
 
 logger = logging.getLogger(__name__)
 
@@ -159,11 +158,8 @@ class RunService:
                 variables = run_variables(
                     wf, trigger.data, trigger_input=trigger_input or {}, secrets=secrets
                 )
-                state = RunState(variables, simulated=False, secrets=secrets)
-                with acting_for(wf.owner):
-                    steps += await self._executor.run_graph(
-                        wf.nodes, wf.edges, wf.trigger.id, state
-                    )
+                state = RunState(variables, simulated=False, secrets=secrets, owner=wf.owner)
+                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
                 status, error = summarize(steps)
             else:
                 status, error = ExecutionStatus.FAILED, problem

@@ -47,7 +47,6 @@ from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError, Unavailable
 from ap_avs.runners.base import RPC_NODE_ERROR
 from ap_avs.tokens import read_erc20_metadata
-from ap_avs.userops import acting_for
 
 EVENT_SEARCH_BLOCKS = 5000
 
@@ -94,9 +93,8 @@ class Simulator:
         secrets = await self._secrets.load(owner, None)
         variables: dict[str, JsonValue] = dict(input_variables)
         variables["apContext"] = {"configVars": dict(secrets)}
-        state = RunState(variables, simulated=True, secrets=secrets)
-        with acting_for(owner):
-            step, _ = await self._executor.run_step(node, state)
+        state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
+        step, _ = await self._executor.run_step(node, state)
         return step
 
     async def run_trigger(
@@ -198,9 +196,8 @@ class Simulator:
         ]
         if fired.success:
             variables = run_variables(wf, fired.data, trigger_input={}, secrets=secrets)
-            state = RunState(variables, simulated=True, secrets=secrets)
-            with acting_for(owner):
-                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+            state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
+            steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
         status, error = summarize(steps)
         fee, cogs, value = fees(wf, steps, self._rates)
         return Execution(

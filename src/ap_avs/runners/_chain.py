@@ -1,8 +1,8 @@
 """What the on-chain runners share: their clients, who a run acts for, and call simulation.
 
 * :class:`ChainDeps` holds the long-lived clients, built once by the composition root.
-* The run's owner comes from :func:`ap_avs.userops.acting_for` (bound by the engine around
-  every run); on-chain runners act only for wallets of that owner. Variables such as
+* The run's owner is ``RunContext.owner`` (set by the engine for every run); on-chain
+  runners act only for wallets of that owner. Variables such as
   ``settings.owner`` come from the user and are never trusted for this.
 * :func:`runner_wallet` applies PROTOCOL §7.10 to ``settings.runner``.
 * :func:`simulate_call` runs one call from the wallet with ``debug_traceCall`` (logs, return
@@ -24,7 +24,7 @@ from ap_avs.aa import UserOpError, UserOpReceipt, user_message
 from ap_avs.chain import CallReverted, ChainClient
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError, NotFound
+from ap_avs.errors import ApAvsError, ErrorCode, NotFound
 from ap_avs.runners.base import (
     EXECUTION_ENGINE_ERROR,
     INVALID_NODE_CONFIG,
@@ -35,12 +35,10 @@ from ap_avs.runners.base import (
 )
 from ap_avs.tokens import PriceFeed, TokenRegistry
 from ap_avs.userops import (
-    SMART_WALLET_NOT_FOUND,
     RunnerWallets,
     Sent,
     SmartWallet,
     UserOpSender,
-    run_owner,
 )
 
 INVALID_ADDRESS: Final = 3004
@@ -91,7 +89,7 @@ async def runner_wallet(node_type: str, ctx: RunContext, deps: ChainDeps) -> Sma
         raise NodeFailure(f"settings.runner is required for {node_type}")
     if not is_address(runner.strip()):
         raise NodeFailure(f"settings.runner must be a valid hex address for {node_type}")
-    owner = run_owner()
+    owner = ctx.owner
     if owner is None:
         raise NodeFailure(
             f"{node_type} needs the run's owner, and none is bound (engine wiring)",
@@ -100,7 +98,7 @@ async def runner_wallet(node_type: str, ctx: RunContext, deps: ChainDeps) -> Sma
     try:
         return await deps.wallets.resolve(owner, runner.strip())
     except NotFound as exc:
-        raise NodeFailure(exc.message, error_code=SMART_WALLET_NOT_FOUND) from None
+        raise NodeFailure(exc.message, error_code=ErrorCode.SMART_WALLET_NOT_FOUND) from None
     except ApAvsError as exc:
         raise NodeFailure(
             f"cannot check the runner wallet: {exc.message}", error_code=RPC_NODE_ERROR

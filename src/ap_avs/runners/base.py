@@ -154,6 +154,10 @@ class RunContext:
     simulated: bool = False
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Secret values of this run (for runners that need e.g. an API key); never log them."""
+    owner: str | None = None
+    """Who the run acts for: the workflow's owner (deployed runs) or the authenticated caller
+    (RunNodeWithInputs, SimulateTask). On-chain runners act only for this owner's wallets and
+    refuse to run without one; ``settings.owner`` comes from the user and is never trusted."""
 
 
 Runner = Callable[[Node, RunContext], Awaitable[NodeResult]]
