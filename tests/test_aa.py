@@ -348,7 +348,7 @@ async def test_unreachable_bundler_is_retryable() -> None:
 def test_revert_data_is_decoded_into_its_reason() -> None:
     from eth_abi.abi import encode
 
-    from ap_avs.aa._bundler import decode_revert_data
+    from ap_avs.aa import decode_revert_data
 
     data = "0x08c379a0" + encode(["string"], ["TestToken: transfer amount exceeds balance"]).hex()
     assert decode_revert_data(f"reverted with reason: {data}") == (

@@ -15,7 +15,7 @@ This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.aa`:
   or "already known" when another process holds the nonce) rebuilds, re-sponsors and re-signs
   the operation, up to :data:`MAX_ATTEMPTS` times with a short backoff.
 
-Without a bundler, pass ``bundler=DirectSubmitter(...)`` (:mod:`ap_avs.aa._direct`): the same
+Without a bundler, pass ``bundler=aa.DirectSubmitter(...)``: the same
 steps, with gas from ``simulateHandleOp`` and ``handleOps`` sent from a funded submitter key.
 
 Raises:
@@ -48,8 +48,7 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 
 from ap_avs import aa
-from ap_avs.aa import BundlerClient, UserOperation, UserOpError, UserOpReceipt
-from ap_avs.aa._direct import UserOpSubmitter
+from ap_avs.aa import BundlerClient, UserOperation, UserOpError, UserOpReceipt, UserOpSubmitter
 from ap_avs.chain import ChainClient, selector
 from ap_avs.domain.wallets import Wallet
 from ap_avs.errors import ErrorCode, NotFound, Unavailable

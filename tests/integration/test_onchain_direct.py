@@ -17,8 +17,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ap_avs import aa
-from ap_avs.aa import UserOpError
-from ap_avs.aa._direct import DirectSubmitter
+from ap_avs.aa import DirectSubmitter, UserOpError
 from ap_avs.aggregator.api_chain import ChainStack, build_chain_stack
 from ap_avs.chain import ChainClient
 from ap_avs.devnet import DevnetState

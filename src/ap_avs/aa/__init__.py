@@ -26,6 +26,7 @@ from ap_avs.aa._bundler import (
     BundlerClient,
     UserOpError,
     UserOpReceipt,
+    decode_revert_data,
     is_nonce_error,
     user_message,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "UserOperation",
     "account_address",
     "create2_address",
+    "decode_revert_data",
     "execute_batch_calldata",
     "execute_batch_with_values_calldata",
     "execute_calldata",

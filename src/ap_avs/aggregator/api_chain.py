@@ -24,7 +24,7 @@ from typing import Any
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2
-from ap_avs.aa._direct import DirectSubmitter
+from ap_avs.aa import DirectSubmitter
 from ap_avs.aggregator import convert
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.chain import ChainClient
