@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ap_avs.aa import BundlerClient, DirectSubmitter, UserOperation, UserOpError
 from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.chain.aa import BundlerClient, DirectSubmitter, UserOperation, UserOpError
+from ap_avs.chain.rpc import JsonRpc, RpcError, RpcUnavailable
 from ap_avs.errors import Unavailable
-from ap_avs.rpc import JsonRpc, RpcError, RpcUnavailable
 
 URL = "http://rpc.test"
 KEY = "0x" + "11" * 32

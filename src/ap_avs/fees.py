@@ -26,6 +26,9 @@ from typing import Final
 from eth_abi.abi import encode
 
 from ap_avs.chain import ChainClient, selector
+from ap_avs.chain.abi import encode_call, find_function, parse_abi
+from ap_avs.chain.tokens import PriceFeed
+from ap_avs.chain.userops import RunnerWallets, SmartWallet
 from ap_avs.domain._templates import UNDEFINED, render, simple_resolver
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import (
@@ -38,10 +41,7 @@ from ap_avs.domain.nodes import (
 )
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, InvalidArgument, NotFound
-from ap_avs.runners._chain_abi import encode_call, find_function, parse_abi
 from ap_avs.runners.base import NodeFailure
-from ap_avs.tokens import PriceFeed
-from ap_avs.userops import RunnerWallets, SmartWallet
 
 USEROP_OVERHEAD_GAS: Final = 90_000
 """Gas a sponsored v0.6 UserOp of a deployed wallet uses besides its call (devnet: 88.9 k)."""

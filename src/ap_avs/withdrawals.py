@@ -24,13 +24,12 @@ from typing import Final
 from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 
-from ap_avs import aa
-from ap_avs.aa import UserOpError
-from ap_avs.chain import ChainClient, selector
+from ap_avs.chain import ChainClient, aa, selector
+from ap_avs.chain.aa import UserOpError
+from ap_avs.chain.tokens import BALANCE_OF
+from ap_avs.chain.userops import SmartWallet, UserOpSender, WalletLookup
 from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ApAvsError, FailedPrecondition, InvalidArgument
-from ap_avs.tokens import BALANCE_OF
-from ap_avs.userops import SmartWallet, UserOpSender, WalletLookup
 
 _TRANSFER: Final = selector("transfer(address,uint256)")
 _DIGITS: Final = re.compile(r"[0-9]+")

@@ -16,7 +16,7 @@ from ap_avs.operator.model import Assignment, Signal, TriggerFired
 
 
 class FakeReader:
-    """Duck-types :class:`ap_avs.operator.chain_reader.ChainReader`."""
+    """Duck-types :class:`ap_avs.chain.reader.ChainReader`."""
 
     def __init__(self, head: int = 0) -> None:
         self.head_number = head

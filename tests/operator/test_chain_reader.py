@@ -8,11 +8,11 @@ import pytest
 from eth_abi.abi import encode
 
 from ap_avs.chain import CallReverted
+from ap_avs.chain.reader import ChainReader
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import LogFilter
 from ap_avs.domain.trigger_data import parse_log
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import ChainReader
 
 TOKEN = "0x1c7d4b196cb0c7b01d743fbc6116a902379c7238"
 

@@ -9,8 +9,7 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from ap_avs.domain.erc20 import format_units
-from ap_avs.runners._chain_abi import (
+from ap_avs.chain.abi import (
     decode_logs,
     decode_result,
     encode_call,
@@ -19,6 +18,7 @@ from ap_avs.runners._chain_abi import (
     parse_abi,
     signature,
 )
+from ap_avs.domain.erc20 import format_units
 from ap_avs.runners.base import NodeFailure
 
 TRANSFER = {

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 
-from ap_avs.aa import ENTRYPOINT_V06
+from ap_avs.chain.aa import ENTRYPOINT_V06
 from ap_avs.devnet._deploy import (
     _deploy_contracts,
     _Deployer,

@@ -19,7 +19,8 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs.aa import ENTRYPOINT_V06, create2_address
+from ap_avs.chain.aa import ENTRYPOINT_V06, create2_address
+from ap_avs.chain.rpc import JsonRpc
 from ap_avs.devnet._model import (
     _CONTROLLER,
     _DEPLOYER,
@@ -43,7 +44,6 @@ from ap_avs.devnet._model import (
 )
 from ap_avs.devnet._process import _find_tool
 from ap_avs.errors import Unavailable
-from ap_avs.rpc import JsonRpc
 
 logger = logging.getLogger(__name__)
 

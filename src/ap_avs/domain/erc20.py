@@ -1,5 +1,5 @@
 """ERC-20 token facts as values: the metadata a contract reports, how its answers decode, and
-amounts in units. Pure; the reads themselves are :func:`ap_avs.tokens.read_erc20_metadata`.
+amounts in units. Pure; the reads themselves are :func:`ap_avs.chain.tokens.read_erc20_metadata`.
 """
 
 from __future__ import annotations

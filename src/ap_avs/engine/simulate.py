@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ap_avs.chain import ChainClient
+from ap_avs.chain.tokens import read_erc20_metadata
 from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.erc20 import Erc20Metadata
@@ -46,7 +47,6 @@ from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError, Unavailable
 from ap_avs.runners.base import RPC_NODE_ERROR
-from ap_avs.tokens import read_erc20_metadata
 
 EVENT_SEARCH_BLOCKS = 5000
 

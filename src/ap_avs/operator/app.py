@@ -44,13 +44,13 @@ from starlette.routing import Route
 
 from ap_avs.aggregator.http import HttpServer
 from ap_avs.chain import ChainClient
+from ap_avs.chain.reader import ChainReader
 from ap_avs.config import OperatorConfig, split_host_port
 from ap_avs.domain.trigger_data import block_data, time_data
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ConfigError, Unavailable
 from ap_avs.log import log_context
-from ap_avs.operator.chain_reader import ChainReader
 from ap_avs.operator.checkpoint import CheckpointStore
 from ap_avs.operator.client import Backoff, OperatorClient, PingStats
 from ap_avs.operator.model import (

@@ -20,8 +20,15 @@ from typing import Any, Final
 
 from eth_utils.address import to_checksum_address
 
-from ap_avs.aa import UserOpError, UserOpReceipt, user_message
 from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.chain.aa import UserOpError, UserOpReceipt, user_message
+from ap_avs.chain.tokens import PriceFeed, TokenRegistry
+from ap_avs.chain.userops import (
+    RunnerWallets,
+    Sent,
+    SmartWallet,
+    UserOpSender,
+)
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, ErrorCode, NotFound
@@ -32,13 +39,6 @@ from ap_avs.runners.base import (
     RPC_NODE_ERROR,
     NodeFailure,
     RunContext,
-)
-from ap_avs.tokens import PriceFeed, TokenRegistry
-from ap_avs.userops import (
-    RunnerWallets,
-    Sent,
-    SmartWallet,
-    UserOpSender,
 )
 
 INVALID_ADDRESS: Final = 3004

@@ -34,7 +34,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ap_avs import aa
+from ap_avs.chain import aa
+from ap_avs.chain.abi import AbiEntry, decode_logs, decode_result, parse_abi
+from ap_avs.chain.userops import SmartWallet
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ErrorCode
@@ -53,7 +55,6 @@ from ap_avs.runners._chain import (
     simulate_call,
     trace_frames,
 )
-from ap_avs.runners._chain_abi import AbiEntry, decode_logs, decode_result, parse_abi
 from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,
@@ -63,7 +64,6 @@ from ap_avs.runners.base import (
     Runner,
 )
 from ap_avs.runners.contract_read import PlannedCall, plan_calls
-from ap_avs.userops import SmartWallet
 
 NODE_TYPE = "contractWrite"
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 
-from ap_avs import aa
+from ap_avs.chain import aa
 from ap_avs.domain.nodes import EthTransferConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, ErrorCode

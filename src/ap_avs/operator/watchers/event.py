@@ -17,13 +17,13 @@ import logging
 from collections.abc import Callable
 from itertools import groupby
 
+from ap_avs.chain.reader import ChainReader
 from ap_avs.clock import now_ms
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import EventIndex, Log, Match
 from ap_avs.domain.trigger_data import event_data, is_erc20_transfer
 from ap_avs.domain.triggers import EventTriggerConfig, TriggerKind
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import ChainReader
 from ap_avs.operator.event_policy import BlockMatches, decide
 from ap_avs.operator.model import Assignment, Signal, Sink, TriggerFired, event_key
 from ap_avs.operator.watchers._follow import ChainFollower

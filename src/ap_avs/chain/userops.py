@@ -1,6 +1,6 @@
 """Sending UserOperations for users' smart wallets: build, price, sponsor, sign, send, confirm.
 
-This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.aa`:
+This module owns the I/O around the pure v0.6 pieces of :mod:`ap_avs.chain.aa`:
 
 * :class:`RunnerWallets` decides which smart wallet a run's owner (``RunContext.owner``, passed
   explicitly by the engine) may act from: one
@@ -47,9 +47,14 @@ from eth_abi.abi import decode, encode
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 
-from ap_avs import aa
-from ap_avs.aa import BundlerClient, UserOperation, UserOpError, UserOpReceipt, UserOpSubmitter
-from ap_avs.chain import ChainClient, selector
+from ap_avs.chain import ChainClient, aa, selector
+from ap_avs.chain.aa import (
+    BundlerClient,
+    UserOperation,
+    UserOpError,
+    UserOpReceipt,
+    UserOpSubmitter,
+)
 from ap_avs.domain.wallets import Wallet
 from ap_avs.errors import ErrorCode, NotFound, Unavailable
 

@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, TypeVar
 
 from ap_avs.chain import CallReverted, ChainClient
+from ap_avs.chain.tokens import read_erc20_metadata
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import Log, LogFilter
 from ap_avs.domain.trigger_data import BlockHeader, parse_header, parse_log
 from ap_avs.errors import Unavailable
-from ap_avs.tokens import read_erc20_metadata
 
 logger = logging.getLogger(__name__)
 

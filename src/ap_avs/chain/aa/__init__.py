@@ -21,7 +21,7 @@ Usage::
 
 from __future__ import annotations
 
-from ap_avs.aa._bundler import (
+from ap_avs.chain.aa._bundler import (
     AA_MESSAGES,
     BundlerClient,
     UserOpError,
@@ -30,8 +30,8 @@ from ap_avs.aa._bundler import (
     is_nonce_error,
     user_message,
 )
-from ap_avs.aa._direct import DirectSubmitter, UserOpSubmitter
-from ap_avs.aa._userop import (
+from ap_avs.chain.aa._direct import DirectSubmitter, UserOpSubmitter
+from ap_avs.chain.aa._userop import (
     DUMMY_SIGNATURE,
     ENTRYPOINT_V06,
     ERC1967_PROXY_CREATION_CODE,

@@ -1,10 +1,10 @@
 """Reading an EVM chain over JSON-RPC: the few calls the aggregator makes, with clear failures.
 
 :class:`ChainClient` is a thin async client for an HTTP RPC endpoint (over the one JSON-RPC
-transport, :class:`ap_avs.rpc.JsonRpc`: retries, timeouts, an injectable httpx transport): chain
-id, ``eth_call``, balances, code and blocks, plus the typed contract reads the aggregator needs
-(smart-wallet factory ``getAddress``, EntryPoint ``getNonce``). It decides nothing about users or
-workflows.
+transport, :class:`ap_avs.chain.rpc.JsonRpc`: retries, timeouts, an injectable httpx transport):
+chain id, ``eth_call``, balances, code and blocks, plus the typed contract reads the aggregator
+needs (smart-wallet factory ``getAddress``, EntryPoint ``getNonce``). It decides nothing about
+users or workflows.
 
 Raises:
     Unavailable: the node cannot be reached, times out or answers with an error that is not
@@ -27,8 +27,8 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from ap_avs.chain.rpc import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, JsonRpc, RpcError
 from ap_avs.errors import Unavailable
-from ap_avs.rpc import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, JsonRpc, RpcError
 
 _REVERT_CODES: Final = {3, -32015}
 
@@ -81,8 +81,8 @@ class ChainClient:
         """Send one JSON-RPC request and return its ``result``.
 
         Raises:
-            Unavailable: transport failure (after :class:`~ap_avs.rpc.JsonRpc`'s retries), HTTP
-                error or a JSON-RPC error.
+            Unavailable: transport failure (after :class:`~ap_avs.chain.rpc.JsonRpc`'s
+                retries), HTTP error or a JSON-RPC error.
             CallReverted: a JSON-RPC error that reports an execution revert.
         """
         try:

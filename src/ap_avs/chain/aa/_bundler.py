@@ -1,5 +1,5 @@
 """The bundler side of UserOperations: an async client for an ERC-4337 bundler such as alto (over
-the one JSON-RPC transport, :class:`ap_avs.rpc.JsonRpc`), the receipts it gives, and what its
+the one JSON-RPC transport, :class:`ap_avs.chain.rpc.JsonRpc`), the receipts it gives, and what its
 refusals mean.
 
 Raises:
@@ -23,8 +23,8 @@ import httpx
 from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
-from ap_avs.aa._userop import ENTRYPOINT_V06, GasEstimate, UserOperation, to_rpc_dict
-from ap_avs.rpc import JsonRpc, RpcError, RpcUnavailable
+from ap_avs.chain.aa._userop import ENTRYPOINT_V06, GasEstimate, UserOperation, to_rpc_dict
+from ap_avs.chain.rpc import JsonRpc, RpcError, RpcUnavailable
 
 _AA_CODE: Final = re.compile(r"\bAA\d\d\b")
 

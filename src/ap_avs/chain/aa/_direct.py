@@ -54,10 +54,10 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs.aa._bundler import UserOpError, UserOpReceipt, decode_revert_data
-from ap_avs.aa._userop import GasEstimate, UserOperation, user_op_hash
+from ap_avs.chain.aa._bundler import UserOpError, UserOpReceipt, decode_revert_data
+from ap_avs.chain.aa._userop import GasEstimate, UserOperation, user_op_hash
+from ap_avs.chain.rpc import JsonRpc, RpcError
 from ap_avs.errors import Unavailable
-from ap_avs.rpc import JsonRpc, RpcError
 
 _OP_TUPLE: Final = (
     "(address,uint256,bytes,bytes,uint256,uint256,uint256,uint256,uint256,bytes,bytes)"
