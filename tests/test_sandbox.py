@@ -17,7 +17,6 @@ import pytest
 import pytest_asyncio
 import quickjs  # type: ignore[import-untyped]
 
-from ap_avs._sandbox.source import custom_code, encode_variables, prepare
 from ap_avs.errors import InvalidArgument, Unavailable
 from ap_avs.sandbox import (
     CODE_LIMITS,
@@ -28,6 +27,7 @@ from ap_avs.sandbox import (
     ScriptError,
     ScriptErrorKind,
 )
+from ap_avs.sandbox.source import custom_code, encode_variables, prepare
 
 JS_DIR = Path(__file__).resolve().parent.parent / "src" / "ap_avs" / "js"
 UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

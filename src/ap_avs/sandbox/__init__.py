@@ -84,7 +84,8 @@ from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from ap_avs._sandbox.model import (
+from ap_avs.errors import InternalError, Unavailable
+from ap_avs.sandbox.model import (
     CODE_LIMITS,
     JsonValue,
     Limits,
@@ -94,9 +95,8 @@ from ap_avs._sandbox.model import (
     ScriptError,
     ScriptErrorKind,
 )
-from ap_avs._sandbox.process import WorkerGone, WorkerProcess, WorkerStartError, describe_exit
-from ap_avs._sandbox.source import encode_variables, prepare
-from ap_avs.errors import InternalError, Unavailable
+from ap_avs.sandbox.process import WorkerGone, WorkerProcess, WorkerStartError, describe_exit
+from ap_avs.sandbox.source import encode_variables, prepare
 
 __all__ = [
     "CODE_LIMITS",

@@ -1,6 +1,6 @@
 """The sandbox worker process: runs one script at a time, each in a fresh QuickJS context.
 
-Started by :mod:`ap_avs._sandbox.process` as
+Started by :mod:`ap_avs.sandbox.process` as
 ``python -I -X faulthandler worker.py <js_dir> <address_space_bytes> <parent_pid>``. It imports
 only the standard library and ``quickjs``, never ``ap_avs``, and talks over stdin/stdout in
 frames of a 4-byte big-endian length followed by UTF-8 JSON:

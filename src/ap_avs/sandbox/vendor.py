@@ -2,7 +2,7 @@
 
 A maintainer tool, never imported at run time and never needed by the tests::
 
-    python -m ap_avs._sandbox.vendor
+    python -m ap_avs.sandbox.vendor
 
 It runs ``npm pack`` for the pinned versions below in a temporary directory and writes:
 
@@ -116,7 +116,7 @@ def main() -> None:
         (JS_DIR / "THIRD_PARTY_LICENSES.md").write_text("\n".join(licenses))
         (JS_DIR / "VENDOR.md").write_text(
             "# Vendored JavaScript\n\n"
-            "Written by `python -m ap_avs._sandbox.vendor` (see its docstring); do not edit by"
+            "Written by `python -m ap_avs.sandbox.vendor` (see its docstring); do not edit by"
             " hand.\n\n"
             f"Packages: lodash {versions['lodash']}, dayjs {versions['dayjs']},"
             f" uuid {versions['uuid']} (npm).\n\n"

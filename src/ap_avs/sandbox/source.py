@@ -14,8 +14,8 @@ import math
 import re
 from collections.abc import Mapping
 
-from ap_avs._sandbox.model import JsonValue, Mode
 from ap_avs.errors import InvalidArgument
+from ap_avs.sandbox.model import JsonValue, Mode
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """Larger integers cannot be JavaScript numbers exactly; they cross as decimal strings."""
