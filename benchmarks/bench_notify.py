@@ -25,8 +25,8 @@ from pathlib import Path
 import grpc
 from eth_account import Account
 
+from ap_avs import wire as convert
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator import convert
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.operator_auth import OperatorSigner

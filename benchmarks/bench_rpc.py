@@ -35,8 +35,8 @@ from typing import Any
 
 import grpc
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aggregator import convert
 from ap_avs.domain.nodes import CustomCodeConfig, Edge, Lang, Node, NodeKind
 from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.domain.wallets import Wallet

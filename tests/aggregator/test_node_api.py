@@ -19,8 +19,8 @@ import pytest
 from eth_account import Account
 from prometheus_client import CollectorRegistry
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.app import NODE_SERVICE
 from ap_avs.aggregator.dispatch import DispatchSettings
 from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics

@@ -14,7 +14,6 @@ from chain_fakes import wait_for
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import trigger_to_pb
 from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.errors import InvalidArgument, Unauthenticated
 from ap_avs.operator.client import (
@@ -25,6 +24,7 @@ from ap_avs.operator.client import (
 )
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
 from ap_avs.operator_auth import OperatorSigner, ReplayGuard, verify
+from ap_avs.wire import trigger_to_pb
 
 SIGNER = OperatorSigner(Account.create().key)
 BLOCK = Trigger(id="t1", name="every", kind=TriggerKind.BLOCK, config=BlockTriggerConfig(5))

@@ -2,7 +2,7 @@
 
 Each wire enum has one owner in ``src`` (``ErrorCode`` in ``ap_avs.errors``, the kinds and
 statuses in ``ap_avs.domain``); each trigger-kind -> oneof-field table has one owner in
-``ap_avs.aggregator.convert``. These tests fail when the proto and those owners drift apart.
+``ap_avs.wire``. These tests fail when the proto and those owners drift apart.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import pytest
 from google.protobuf.descriptor import EnumDescriptor
 
 from ap_avs._proto import avs_pb2, node_pb2
-from ap_avs.aggregator.convert import TRIGGER_FIELD, TRIGGER_OUTPUT_FIELD
 from ap_avs.aggregator.dispatch import MessageOp
 from ap_avs.domain.execution import ExecutionStatus
 from ap_avs.domain.nodes import ExecutionMode, Lang, NodeKind
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.workflow import TaskStatus
 from ap_avs.errors import ErrorCode
+from ap_avs.wire import TRIGGER_FIELD, TRIGGER_OUTPUT_FIELD
 
 
 def _wire(enum: EnumDescriptor) -> dict[str, int]:

@@ -41,8 +41,8 @@ import yaml
 from google.protobuf import struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
-from ap_avs.aggregator import convert
 from ap_avs.config import AggregatorConfig
 from ap_avs.devnet import DevnetState
 from ap_avs.operator_auth import OperatorSigner

@@ -13,15 +13,9 @@ from typing import Any
 
 from google.protobuf import wrappers_pb2
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.api_chain import ChainApi, ChainServices
-from ap_avs.aggregator.convert_execution import (
-    STEP_OUTPUT_FIELD,
-    execution_to_pb,
-    fired_trigger_from_pb,
-    step_to_pb,
-)
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.auth import KeyService
 from ap_avs.clock import now_ms
@@ -34,6 +28,12 @@ from ap_avs.engine.wallets import WalletService, WalletView
 from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import ErrorCode, InvalidArgument
 from ap_avs.version import __version__
+from ap_avs.wire.executions import (
+    STEP_OUTPUT_FIELD,
+    execution_to_pb,
+    fired_trigger_from_pb,
+    step_to_pb,
+)
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
 

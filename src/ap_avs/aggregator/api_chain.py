@@ -23,8 +23,8 @@ from typing import Any
 
 from eth_account import Account
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.chain import ChainClient
 from ap_avs.chain.aa import DirectSubmitter

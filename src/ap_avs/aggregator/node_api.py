@@ -26,8 +26,8 @@ from typing import Any, Final, Protocol
 import grpc
 from google.protobuf import timestamp_pb2, wrappers_pb2
 
+from ap_avs import wire as convert
 from ap_avs._proto import node_pb2
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.dispatch import (
     Capabilities,
     Checkin,

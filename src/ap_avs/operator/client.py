@@ -36,12 +36,12 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb
 from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
 from ap_avs.operator_auth import OperatorSigner
+from ap_avs.wire import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb
 
 logger = logging.getLogger(__name__)
 

@@ -6,19 +6,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator.convert._shared import (
-    _config_of,
-    _enum,
-    _read_call,
-    _shape_error,
-    _type_name,
-    _write_call,
-)
-from ap_avs.aggregator.convert._values import (
-    _fill_value,
-    _write_values,
-    value_to_json,
-)
 from ap_avs.domain.nodes import (
     Lang,
 )
@@ -33,6 +20,19 @@ from ap_avs.domain.triggers import (
     Trigger,
     TriggerConfig,
     TriggerKind,
+)
+from ap_avs.wire._shared import (
+    _config_of,
+    _enum,
+    _read_call,
+    _shape_error,
+    _type_name,
+    _write_call,
+)
+from ap_avs.wire._values import (
+    _fill_value,
+    _write_values,
+    value_to_json,
 )
 
 # --- triggers ---------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any, Final
 
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator.convert import (
+from ap_avs.domain.execution import Execution, Fee, Step
+from ap_avs.domain.triggers import TriggerKind
+from ap_avs.domain.values import JsonValue
+from ap_avs.errors import InvalidArgument
+from ap_avs.wire import (
     TRIGGER_OF_OUTPUT_FIELD,
     TRIGGER_OUTPUT_FIELD,
     json_to_value,
     value_to_json,
 )
-from ap_avs.domain.execution import Execution, Fee, Step
-from ap_avs.domain.triggers import TriggerKind
-from ap_avs.domain.values import JsonValue
-from ap_avs.errors import InvalidArgument
 
 STEP_OUTPUT_FIELD: Final = {
     **{kind.wire_name: field for kind, field in TRIGGER_OUTPUT_FIELD.items()},

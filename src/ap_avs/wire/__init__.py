@@ -24,17 +24,17 @@ The package splits the work: ``_values`` (``google.protobuf.Value``), ``_trigger
 
 from __future__ import annotations
 
-from ap_avs.aggregator.convert._nodes import edge_from_pb, edge_to_pb, node_from_pb, node_to_pb
-from ap_avs.aggregator.convert._shared import MAX_VALUE_DEPTH
-from ap_avs.aggregator.convert._triggers import (
+from ap_avs.wire._nodes import edge_from_pb, edge_to_pb, node_from_pb, node_to_pb
+from ap_avs.wire._shared import MAX_VALUE_DEPTH
+from ap_avs.wire._triggers import (
     TRIGGER_FIELD,
     TRIGGER_OF_OUTPUT_FIELD,
     TRIGGER_OUTPUT_FIELD,
     trigger_from_pb,
     trigger_to_pb,
 )
-from ap_avs.aggregator.convert._values import json_to_value, value_to_json
-from ap_avs.aggregator.convert._workflows import workflow_from_create_req, workflow_to_pb
+from ap_avs.wire._values import json_to_value, value_to_json
+from ap_avs.wire._workflows import workflow_from_create_req, workflow_to_pb
 
 __all__ = [
     "MAX_VALUE_DEPTH",

@@ -7,12 +7,12 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from ap_avs.aggregator.convert._shared import (
+from ap_avs.domain.values import JsonValue
+from ap_avs.errors import ErrorCode, InvalidArgument
+from ap_avs.wire._shared import (
     _EXACT_INT_LIMIT,
     MAX_VALUE_DEPTH,
 )
-from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ErrorCode, InvalidArgument
 
 # --- google.protobuf.Value <-> JsonValue ------------------------------------------------------
 

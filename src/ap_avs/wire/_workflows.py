@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator.convert._nodes import (
+from ap_avs.domain.workflow import Workflow, WorkflowDraft
+from ap_avs.wire._nodes import (
     edge_from_pb,
     edge_to_pb,
     node_from_pb,
     node_to_pb,
 )
-from ap_avs.aggregator.convert._triggers import (
+from ap_avs.wire._triggers import (
     trigger_from_pb,
     trigger_to_pb,
 )
-from ap_avs.aggregator.convert._values import (
+from ap_avs.wire._values import (
     _fill_value,
     _read_map,
 )
-from ap_avs.domain.workflow import Workflow, WorkflowDraft
 
 # --- workflows --------------------------------------------------------------------------------
 
