@@ -18,8 +18,8 @@ from ap_avs.chain.aa import GasEstimate, UserOperation, UserOpError, UserOpRecei
 from ap_avs.chain.tokens import DEFAULT_TOKEN_DIR, load_token_list, token_address
 from ap_avs.chain.userops import RunnerWallets, SmartWallet, UserOpSender
 from ap_avs.domain.wallets import Wallet
+from ap_avs.engine.withdrawals import check_request
 from ap_avs.errors import ConfigError, InvalidArgument, NotFound
-from ap_avs.withdrawals import check_request
 
 CONTROLLER = Account.from_key("0x" + "42" * 32)
 PAYMASTER = "0x" + "99" * 20
