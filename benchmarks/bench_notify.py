@@ -27,9 +27,9 @@ from eth_account import Account
 
 from ap_avs import wire as convert
 from ap_avs._proto import node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.store import LmdbKV, codec
 from ap_avs.store.workflows import WorkflowRepo
 from benchmarks.bench_rpc import ServerProcess, address, block_workflow_parts

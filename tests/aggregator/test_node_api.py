@@ -27,6 +27,7 @@ from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.node_api import NodeApi
 from ap_avs.aggregator.node_side import NodeSide, build_node_side
 from ap_avs.aggregator.services import service_handler
+from ap_avs.auth.operator_requests import HEADER_OPERATOR, OperatorSigner
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.nodes import Edge, Node, NodeKind, RestApiConfig
 from ap_avs.domain.triggers import (
@@ -43,7 +44,6 @@ from ap_avs.domain.triggers import (
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.queue import FiredTrigger, JobQueue
-from ap_avs.operator_auth import HEADER_OPERATOR, OperatorSigner
 from ap_avs.store import MemoryKV, codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.workflows import WorkflowRepo

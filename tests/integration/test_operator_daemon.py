@@ -24,6 +24,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import ReplayGuard, verify
 from ap_avs.config import OperatorConfig, load_settings
 from ap_avs.devnet import DevnetState
 from ap_avs.domain.events import TRANSFER_TOPIC
@@ -39,7 +40,6 @@ from ap_avs.domain.triggers import (
 from ap_avs.errors import Unauthenticated
 from ap_avs.operator import OperatorApp
 from ap_avs.operator.client import Backoff
-from ap_avs.operator_auth import ReplayGuard, verify
 from ap_avs.wire import trigger_to_pb
 
 from .support import Chain

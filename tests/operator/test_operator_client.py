@@ -14,6 +14,7 @@ from chain_fakes import wait_for
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import OperatorSigner, ReplayGuard, verify
 from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.errors import InvalidArgument, Unauthenticated
 from ap_avs.operator.client import (
@@ -23,7 +24,6 @@ from ap_avs.operator.client import (
     notify_request,
 )
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
-from ap_avs.operator_auth import OperatorSigner, ReplayGuard, verify
 from ap_avs.wire import trigger_to_pb
 
 SIGNER = OperatorSigner(Account.create().key)

@@ -43,9 +43,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.config import AggregatorConfig
 from ap_avs.devnet import DevnetState
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.store import codec, keys
 from ap_avs.testing import TEST_JWT_SECRET, running_aggregator, user_key
 

@@ -25,8 +25,8 @@ from google.protobuf.message_factory import GetMessageClass
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
 from ap_avs.auth import KeyService
+from ap_avs.auth.operator_requests import HEADER_OPERATOR, HEADER_TIMESTAMP, OperatorSigner
 from ap_avs.domain.signin import format_signin_message
-from ap_avs.operator_auth import HEADER_OPERATOR, HEADER_TIMESTAMP, OperatorSigner
 from ap_avs.testing import (
     TEST_CHAIN_ID,
     TEST_JWT_SECRET,

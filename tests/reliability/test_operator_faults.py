@@ -24,6 +24,7 @@ import pytest
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2_grpc, node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.config import OperatorConfig, load_settings
 from ap_avs.devnet import DevnetState
 from ap_avs.domain.events import TRANSFER_TOPIC
@@ -32,7 +33,6 @@ from ap_avs.operator import OperatorApp
 from ap_avs.operator.client import Backoff
 from ap_avs.operator.model import Assignment
 from ap_avs.operator.watchers import TimeWatcher
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.testing import RunningAggregator, aggregator_config, running_aggregator
 
 from .support import (

@@ -1,7 +1,8 @@
 """Authentication of the ``aggregator.Node`` service: who the calling operator is, and may it.
 
 :class:`NodeAuthInterceptor` checks every Node RPC except ``HealthCheck``, unary and streaming
-alike, before the servicer runs: the signed headers of :mod:`ap_avs.operator_auth` (method-bound,
+alike, before the servicer runs: the signed headers of :mod:`ap_avs.auth.operator_requests`
+(method-bound,
 timestamped, single-use), then the allow-list (:class:`OperatorAllowList`). The operator's
 checksummed address is then available to the servicer through :func:`current_operator`, and
 ``on_authenticated`` (the dispatcher's liveness hook) is told about the call.
@@ -25,8 +26,8 @@ from typing import Any, Literal
 import grpc
 
 from ap_avs import errors
+from ap_avs.auth.operator_requests import ReplayGuard, verify
 from ap_avs.clock import now_ms
-from ap_avs.operator_auth import ReplayGuard, verify
 
 logger = logging.getLogger(__name__)
 

@@ -43,6 +43,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from ap_avs.aggregator.http import HttpServer
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.chain import ChainClient
 from ap_avs.chain.reader import ChainReader
 from ap_avs.config import OperatorConfig, split_host_port
@@ -63,7 +64,6 @@ from ap_avs.operator.model import (
 )
 from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)

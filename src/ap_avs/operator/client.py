@@ -3,7 +3,8 @@
 :class:`OperatorClient` keeps one ``SyncMessages`` stream open and feeds its messages to a
 :class:`StreamHandler` (the roster) as domain values; pings every ``ping_interval`` seconds
 while a stream is open; and sends ``NotifyTriggers`` / ``ReportEventOverload`` for the watchers.
-Every call carries fresh :class:`~ap_avs.operator_auth.OperatorSigner` headers (one nonce per
+Every call carries fresh :class:`~ap_avs.auth.operator_requests.OperatorSigner` headers (one nonce
+per
 attempt).
 
 Reconnecting (LESSONS.md 2): after a stream ends for any reason (error, throttling with
@@ -36,11 +37,11 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.wire import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb
 
 logger = logging.getLogger(__name__)
