@@ -184,7 +184,7 @@ def _interceptors(names: Sequence[str]) -> list[grpc.aio.ServerInterceptor]:
     from prometheus_client import CollectorRegistry
 
     from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
-    from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
+    from ap_avs.aggregator.operator_auth import NodeAuthInterceptor, OperatorAllowList
     from ap_avs.auth import KeyService
     from ap_avs.testing import TEST_CHAIN_ID, TEST_JWT_SECRET
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from test_node_api import (
+from test_operator_api import (
     ALL,
     FAST,
     Harness,
@@ -32,7 +32,7 @@ from ap_avs.aggregator.dispatch import (
     go_duration,
     plan,
 )
-from ap_avs.aggregator.node_side import dispatch_settings
+from ap_avs.aggregator.operator_side import dispatch_settings
 from ap_avs.domain.triggers import EventQuery, EventTriggerConfig, Trigger, TriggerKind
 from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.store import LmdbKV, keys

@@ -31,7 +31,7 @@ from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
 from ap_avs.aggregator.http import HttpServer, Readiness, build_app
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
-from ap_avs.aggregator.node_side import build_node_side
+from ap_avs.aggregator.operator_side import build_node_side
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth import KeyService
 from ap_avs.chain import ChainClient

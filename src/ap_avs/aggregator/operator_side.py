@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ap_avs.aggregator.dispatch import Dispatcher, DispatchSettings, OperatorRecords
-from ap_avs.aggregator.node_api import NodeApi, NodeServices, WorkflowControl
-from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
+from ap_avs.aggregator.operator_api import NodeApi, NodeServices, WorkflowControl
+from ap_avs.aggregator.operator_auth import NodeAuthInterceptor, OperatorAllowList
 from ap_avs.clock import now_ms
 from ap_avs.config import AggregatorConfig
 from ap_avs.engine.events import WorkflowEvents

@@ -1,8 +1,8 @@
 """The ``aggregator.Node`` servicer: the API operators call (PROTOCOL.md §6, improved).
 
 Thin methods: read the request, call dispatch or the job queue, build the response. Every
-method but ``HealthCheck`` runs after :class:`~ap_avs.aggregator.node_auth.NodeAuthInterceptor`
-has authenticated the operator (:func:`~ap_avs.aggregator.node_auth.current_operator`); an
+method but ``HealthCheck`` runs after :class:`~ap_avs.aggregator.operator_auth.NodeAuthInterceptor`
+has authenticated the operator (:func:`~ap_avs.aggregator.operator_auth.current_operator`); an
 address carried in a request must be that operator's.
 
 * ``SyncMessages`` registers the stream with the dispatcher and relays its messages.
@@ -36,7 +36,7 @@ from ap_avs.aggregator.dispatch import (
     OperatorMessage,
     OperatorRecords,
 )
-from ap_avs.aggregator.node_auth import current_operator
+from ap_avs.aggregator.operator_auth import current_operator
 from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.triggers import TriggerKind
@@ -162,7 +162,8 @@ def _workflow_id(task_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NodeServices:
-    """What the Node API calls, built by :func:`~ap_avs.aggregator.node_side.build_node_side`."""
+    """What the Node API calls, built by
+    :func:`~ap_avs.aggregator.operator_side.build_node_side`."""
 
     dispatcher: Dispatcher
     queue: JobQueue

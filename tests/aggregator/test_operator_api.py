@@ -24,8 +24,8 @@ from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
 from ap_avs.aggregator.app import NODE_SERVICE
 from ap_avs.aggregator.dispatch import DispatchSettings
 from ap_avs.aggregator.interceptors import ErrorInterceptor, RpcMetrics
-from ap_avs.aggregator.node_api import NodeApi
-from ap_avs.aggregator.node_side import NodeSide, build_node_side
+from ap_avs.aggregator.operator_api import NodeApi
+from ap_avs.aggregator.operator_side import NodeSide, build_node_side
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth.operator_requests import HEADER_OPERATOR, OperatorSigner
 from ap_avs.domain.ids import new_id
