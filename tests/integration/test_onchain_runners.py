@@ -22,7 +22,6 @@ from ap_avs.chain.abi import encode_call
 from ap_avs.chain.tokens import NATIVE_TOKEN_CHECKSUM
 from ap_avs.chain.userops import SmartWallet, UserOpSender
 from ap_avs.devnet import DevnetState
-from ap_avs.domain._templates import Missing, lookup_path, render, to_text
 from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import (
     BalanceConfig,
@@ -34,6 +33,7 @@ from ap_avs.domain.nodes import (
     NodeConfig,
     NodeKind,
 )
+from ap_avs.domain.templating import Missing, lookup_path, render, to_text
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.wallets import Wallet
 from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext

@@ -9,14 +9,14 @@ import pytest
 
 from ap_avs.chain import CallReverted
 from ap_avs.errors import Unavailable
-from ap_avs.runners._chain import (
+from ap_avs.runners.base import NodeFailure
+from ap_avs.runners.onchain import (
     frame_logs,
     outcome_of_frame,
     parse_wei,
     simulate_call,
     wallet_frames,
 )
-from ap_avs.runners.base import NodeFailure
 
 WALLET = "0x" + "aa" * 20
 TOKEN = "0x" + "bb" * 20

@@ -11,7 +11,6 @@ import pytest
 
 from ap_avs.domain.nodes import Node, NodeKind, RestApiConfig
 from ap_avs.runners import rest_api
-from ap_avs.runners._http import canonical_name, check_url, decode_body, header_map
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     INVALID_REQUEST,
@@ -21,6 +20,7 @@ from ap_avs.runners.base import (
     RunContext,
     redact,
 )
+from ap_avs.runners.http import canonical_name, check_url, decode_body, header_map
 from ap_avs.runners.rest_api import BodyRule, body_rule
 
 MakeContext = Callable[..., RunContext]

@@ -36,8 +36,8 @@ from ap_avs.engine.fees import FeeEstimate, FeeEstimator
 from ap_avs.engine.withdrawals import Withdrawals, check_request
 from ap_avs.errors import FailedPrecondition, InvalidArgument, Unavailable
 from ap_avs.runners import balance, contract_read, contract_write, eth_transfer
-from ap_avs.runners._chain import ChainDeps
 from ap_avs.runners.base import Runner
+from ap_avs.runners.onchain import ChainDeps
 
 Ctx = Any  # grpc.aio.ServicerContext
 EXECUTION_TIER_1 = 1

@@ -13,9 +13,9 @@ from dataclasses import fields, is_dataclass
 from typing import Final
 
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._templates import template_problem
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import MethodCall, Node
+from ap_avs.domain.templating import template_problem
 from ap_avs.domain.triggers import Trigger
 from ap_avs.errors import ErrorCode, InvalidArgument
 

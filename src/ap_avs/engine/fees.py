@@ -29,7 +29,6 @@ from ap_avs.chain import ChainClient, selector
 from ap_avs.chain.abi import encode_call, find_function, parse_abi
 from ap_avs.chain.tokens import PriceFeed
 from ap_avs.chain.userops import RunnerWallets, SmartWallet
-from ap_avs.domain._templates import UNDEFINED, render, simple_resolver
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import (
     ContractWriteConfig,
@@ -39,6 +38,7 @@ from ap_avs.domain.nodes import (
     Node,
     NodeConfig,
 )
+from ap_avs.domain.templating import UNDEFINED, render, simple_resolver
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, InvalidArgument, NotFound
 from ap_avs.runners.base import NodeFailure

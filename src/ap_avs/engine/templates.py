@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from ap_avs.domain._templates import Missing, iter_templates, lookup_path, to_text
+from ap_avs.domain.templating import Missing, iter_templates, lookup_path, to_text
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ErrorCode
 from ap_avs.runners.base import NodeFailure

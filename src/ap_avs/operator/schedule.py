@@ -5,7 +5,7 @@ Decisions (LESSONS.md 9 and 10):
 * **Cron**: the next fire is the first schedule match *strictly after* ``max(now, start_at)``.
   Registration, re-enabling and restarts therefore never fire for an instant already past; a
   match missed while the operator was down is skipped, not caught up. Schedules are read with
-  the same rules as validation (:mod:`ap_avs.domain._cron`: five fields, UTC).
+  the same rules as validation (:mod:`ap_avs.domain.cron`: five fields, UTC).
 * **Fixed time**: each epoch fires once, at or after its instant. Epochs older than a catch-up
   window (the operator uses one hour) are dropped when a workflow is (re)assigned, so a
   restart catches up recent epochs (the aggregator deduplicates by the occurrence key) and
@@ -26,7 +26,7 @@ from typing import Final
 
 from croniter import CroniterBadDateError, croniter
 
-from ap_avs.domain._cron import schedule_problem
+from ap_avs.domain.cron import schedule_problem
 from ap_avs.errors import InvalidArgument
 
 _MAX_YEARS_TO_NEXT_FIRE: Final = 8  # as validation: 29 February recurs within 8 years

@@ -35,7 +35,6 @@ from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import BalanceConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError
-from ap_avs.runners._chain import ChainDeps, execution_context, render_address
 from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,
@@ -45,6 +44,7 @@ from ap_avs.runners.base import (
     RunContext,
     Runner,
 )
+from ap_avs.runners.onchain import ChainDeps, execution_context, render_address
 
 CHAIN_NAMES: Final = {
     "ethereum": 1,

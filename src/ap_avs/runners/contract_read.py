@@ -42,7 +42,6 @@ from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, ErrorCode
-from ap_avs.runners._chain import ChainDeps, execution_context, render_address
 from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
@@ -53,6 +52,7 @@ from ap_avs.runners.base import (
     RunContext,
     Runner,
 )
+from ap_avs.runners.onchain import ChainDeps, execution_context, render_address
 
 
 @dataclass(frozen=True, slots=True)

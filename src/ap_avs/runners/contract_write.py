@@ -40,7 +40,16 @@ from ap_avs.chain.userops import SmartWallet
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ErrorCode
-from ap_avs.runners._chain import (
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.base import (
+    MISSING_REQUIRED_FIELD,
+    NodeFailure,
+    NodeResult,
+    RunContext,
+    Runner,
+)
+from ap_avs.runners.contract_read import PlannedCall, plan_calls
+from ap_avs.runners.onchain import (
     CallOutcome,
     ChainDeps,
     execution_context,
@@ -55,15 +64,6 @@ from ap_avs.runners._chain import (
     simulate_call,
     trace_frames,
 )
-from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners.base import (
-    MISSING_REQUIRED_FIELD,
-    NodeFailure,
-    NodeResult,
-    RunContext,
-    Runner,
-)
-from ap_avs.runners.contract_read import PlannedCall, plan_calls
 
 NODE_TYPE = "contractWrite"
 

@@ -28,7 +28,17 @@ from ap_avs.chain import aa
 from ap_avs.domain.nodes import EthTransferConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, ErrorCode
-from ap_avs.runners._chain import (
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.base import (
+    INVALID_NODE_CONFIG,
+    MISSING_REQUIRED_FIELD,
+    RPC_NODE_ERROR,
+    NodeFailure,
+    NodeResult,
+    RunContext,
+    Runner,
+)
+from ap_avs.runners.onchain import (
     INSUFFICIENT_BALANCE,
     ChainDeps,
     execution_context,
@@ -39,16 +49,6 @@ from ap_avs.runners._chain import (
     runner_wallet,
     send_user_op,
     simulate_call,
-)
-from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners.base import (
-    INVALID_NODE_CONFIG,
-    MISSING_REQUIRED_FIELD,
-    RPC_NODE_ERROR,
-    NodeFailure,
-    NodeResult,
-    RunContext,
-    Runner,
 )
 
 NODE_TYPE = "ethTransfer"

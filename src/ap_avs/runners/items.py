@@ -12,7 +12,7 @@ was evaluated; ``input variable <x> is a number, not a list`` (INVALID_REQUEST).
 
 from __future__ import annotations
 
-from ap_avs.domain._templates import CLOSE, OPEN, Missing, lookup_path
+from ap_avs.domain.templating import CLOSE, OPEN, Missing, lookup_path
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import InvalidArgument
 from ap_avs.runners.base import MISSING_REQUIRED_FIELD, NodeFailure, RunContext
