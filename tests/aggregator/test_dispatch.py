@@ -34,7 +34,7 @@ from ap_avs.aggregator.dispatch import (
 )
 from ap_avs.aggregator.operator_side import dispatch_settings
 from ap_avs.domain.triggers import EventQuery, EventTriggerConfig, Trigger, TriggerKind
-from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
+from ap_avs.engine.workflow_events import WorkflowEventKind, WorkflowEvents
 from ap_avs.store import LmdbKV, keys
 from ap_avs.store.workflows import WorkflowRepo
 from ap_avs.testing import aggregator_config

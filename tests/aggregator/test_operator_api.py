@@ -42,8 +42,8 @@ from ap_avs.domain.triggers import (
     TriggerKind,
 )
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.queue import FiredTrigger, JobQueue
+from ap_avs.engine.workflow_events import WorkflowEventKind, WorkflowEvents
 from ap_avs.store import MemoryKV, codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.workflows import WorkflowRepo

@@ -29,7 +29,6 @@ from prometheus_client import CollectorRegistry
 from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
-from ap_avs.aggregator.http import HttpServer, Readiness, build_app
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.operator_side import build_node_side
 from ap_avs.aggregator.services import service_handler
@@ -38,7 +37,6 @@ from ap_avs.chain import ChainClient
 from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
 from ap_avs.domain.validation import WorkflowLimits
-from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
@@ -49,6 +47,7 @@ from ap_avs.engine.simulate import Simulator
 from ap_avs.engine.templates import TemplateEngine
 from ap_avs.engine.wallets import WalletService
 from ap_avs.engine.worker import Workers
+from ap_avs.engine.workflow_events import WorkflowEvents
 from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import ConfigError, Unavailable
 from ap_avs.ops import (
@@ -62,6 +61,7 @@ from ap_avs.ops import (
     run_migrations,
     telemetry_routes,
 )
+from ap_avs.ops.http import HttpServer, Readiness, build_app
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV

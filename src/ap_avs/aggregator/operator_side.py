@@ -29,8 +29,8 @@ from ap_avs.aggregator.operator_api import NodeApi, NodeServices, WorkflowContro
 from ap_avs.aggregator.operator_auth import NodeAuthInterceptor, OperatorAllowList
 from ap_avs.clock import now_ms
 from ap_avs.config import AggregatorConfig
-from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.queue import JobQueue
+from ap_avs.engine.workflow_events import WorkflowEvents
 from ap_avs.store.kv import KV
 from ap_avs.store.workflows import WorkflowRepo
 

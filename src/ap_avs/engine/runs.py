@@ -28,11 +28,11 @@ from ap_avs.domain.execution import (
 from ap_avs.domain.nodes import NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
-from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.executor import Executor, RunState, redact
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables, trigger_config_json
+from ap_avs.engine.workflow_events import WorkflowEventKind, WorkflowEvents
 from ap_avs.errors import ApAvsError
 from ap_avs.log import log_context
 from ap_avs.store.executions import ExecutionRepo

@@ -42,7 +42,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ap_avs.aggregator.http import HttpServer
 from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.chain import ChainClient
 from ap_avs.chain.reader import ChainReader
@@ -64,6 +63,7 @@ from ap_avs.operator.model import (
 )
 from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
+from ap_avs.ops.http import HttpServer
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from ap_avs.aggregator.dispatch._model import (
 )
 from ap_avs.aggregator.dispatch._plan import Plan, choose, plan
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.engine.events import WorkflowEvent, WorkflowEventKind
+from ap_avs.engine.workflow_events import WorkflowEvent, WorkflowEventKind
 from ap_avs.store import keys
 from ap_avs.store.kv import KV, Txn
 from ap_avs.store.workflows import WorkflowRepo
