@@ -19,12 +19,12 @@ from eth_utils.crypto import keccak
 from ap_avs.aggregator.api_chain import ChainStack, build_chain_stack
 from ap_avs.chain import ChainClient, aa
 from ap_avs.chain.aa import DirectSubmitter, UserOpError
-from ap_avs.chain.abi import encode_call
 from ap_avs.chain.userops import SmartWallet, UserOpSender
 from ap_avs.devnet import DevnetState
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node, NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.wallets import Wallet
+from ap_avs.runners.abi import encode_call
 from ap_avs.runners.base import EngineOptions, NodeResult, RunContext
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data

@@ -18,7 +18,6 @@ from eth_utils.crypto import keccak
 
 from ap_avs.aggregator.api_chain import ChainStack
 from ap_avs.chain import ChainClient
-from ap_avs.chain.abi import encode_call
 from ap_avs.chain.tokens import NATIVE_TOKEN_CHECKSUM
 from ap_avs.chain.userops import SmartWallet, UserOpSender
 from ap_avs.devnet import DevnetState
@@ -36,6 +35,7 @@ from ap_avs.domain.nodes import (
 from ap_avs.domain.templating import Missing, lookup_path, render, to_text
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.wallets import Wallet
+from ap_avs.runners.abi import encode_call
 from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data

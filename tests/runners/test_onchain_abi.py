@@ -9,7 +9,8 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from ap_avs.chain.abi import (
+from ap_avs.domain.erc20 import format_units
+from ap_avs.runners.abi import (
     decode_logs,
     decode_result,
     encode_call,
@@ -18,7 +19,6 @@ from ap_avs.chain.abi import (
     parse_abi,
     signature,
 )
-from ap_avs.domain.erc20 import format_units
 from ap_avs.runners.base import NodeFailure
 
 TRANSFER = {

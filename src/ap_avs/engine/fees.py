@@ -26,7 +26,6 @@ from typing import Final
 from eth_abi.abi import encode
 
 from ap_avs.chain import ChainClient, selector
-from ap_avs.chain.abi import encode_call, find_function, parse_abi
 from ap_avs.chain.tokens import PriceFeed
 from ap_avs.chain.userops import RunnerWallets, SmartWallet
 from ap_avs.domain.addresses import is_address
@@ -41,6 +40,7 @@ from ap_avs.domain.nodes import (
 from ap_avs.domain.templating import UNDEFINED, render, simple_resolver
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError, InvalidArgument, NotFound
+from ap_avs.runners.abi import encode_call, find_function, parse_abi
 from ap_avs.runners.base import NodeFailure
 
 USEROP_OVERHEAD_GAS: Final = 90_000

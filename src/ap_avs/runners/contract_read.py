@@ -30,7 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ap_avs.chain import CallReverted, selector
-from ap_avs.chain.abi import (
+from ap_avs.domain.erc20 import format_units
+from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
+from ap_avs.domain.values import JsonValue
+from ap_avs.errors import ApAvsError, ErrorCode
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.abi import (
     AbiEntry,
     decode_result,
     encode_call,
@@ -38,11 +43,6 @@ from ap_avs.chain.abi import (
     function_for_selector,
     parse_abi,
 )
-from ap_avs.domain.erc20 import format_units
-from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
-from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError, ErrorCode
-from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     MISSING_REQUIRED_FIELD,

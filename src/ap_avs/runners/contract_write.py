@@ -35,12 +35,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ap_avs.chain import aa
-from ap_avs.chain.abi import AbiEntry, decode_logs, decode_result, parse_abi
 from ap_avs.chain.userops import SmartWallet
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ErrorCode
 from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.abi import AbiEntry, decode_logs, decode_result, parse_abi
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,
     NodeFailure,
