@@ -12,7 +12,7 @@ RPC_PORT ?= 0
 help:
 	@echo "make run    - local chain + aggregator + one operator, prints how to connect"
 	@echo "make test   - lint, type-check and run every test"
-	@echo "make check  - ruff format --check, ruff check, mypy --strict"
+	@echo "make check  - ruff format --check, ruff check, mypy --strict, import rules"
 	@echo "make proto  - regenerate src/ap_avs/_proto from proto/*.proto"
 	@echo "make bench  - run the benchmarks, write benchmarks/results.md"
 
@@ -33,6 +33,7 @@ check: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
+	$(PY) scripts/check_layers.py
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format src tests scripts benchmarks
