@@ -6,15 +6,33 @@ only when a test asks for it (see ``ap_avs.testing.DevnetThread`` for why a thre
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ap_avs.devnet import DevnetOptions, DevnetState
 from ap_avs.testing import DevnetThread
 
 _STARTUP_TIMES: list[tuple[str, float]] = []
+
+# Property tests must not fail by chance in CI: no per-example time limit (a loaded machine is
+# slow, not wrong), no "too slow" health check, and the same examples on every run. Run
+# ``HYPOTHESIS_PROFILE=explore pytest ...`` to search with fresh random examples.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=1000
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
