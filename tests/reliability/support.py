@@ -717,7 +717,7 @@ def capture_logs(level: int = logging.DEBUG) -> Iterator[LogCapture]:
 
 
 async def eventually(
-    check: Callable[[], Any], within: float = 20.0, every: float = 0.05, what: str = ""
+    check: Callable[[], Any], within: float = 30.0, every: float = 0.05, what: str = ""
 ) -> Any:
     """Poll ``check`` (sync or async) until it returns something truthy; return it."""
     deadline = time.monotonic() + within
