@@ -212,7 +212,9 @@ class AggregatorApp:
             disable_after=engine.disable_after_failed_runs or None,
         )
         self.queue = JobQueue(store)
-        self.node = build_node_side(cfg, store, self.events, self.queue, workflows)
+        self.node = build_node_side(
+            cfg, store, self.events, self.queue, workflows, chain=chain, chain_id=chain_id
+        )
         self.workers = Workers(self.queue, runs, count=engine.workers)
         executions = ExecutionService(workflow_repo, execution_repo, runs, self.queue)
         simulator = Simulator(
