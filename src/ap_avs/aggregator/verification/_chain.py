@@ -4,8 +4,9 @@
 by the operator's :class:`~ap_avs.operator.chain_reader.ChainReader`, a few quick attempts) and
 rebuilds the trigger output with the very functions the operator uses
 (:func:`~ap_avs.operator.event_policy.event_data`,
-:func:`~ap_avs.operator.watchers.block.block_data`, matching through :class:`~ap_avs.domain.events.EventIndex`), so the run sees the chain's data
-and never the report's.
+:func:`~ap_avs.operator.watchers.block.block_data`, matching through
+:class:`~ap_avs.domain.events.EventIndex`), so the run sees the chain's data and never the
+report's.
 
 * **Event** (occurrence ``<txHash>:<logIndex>``): the receipt of the transaction must exist and
   hold a log at that index, in a block at least ``event_confirmations`` below the head, whose
