@@ -333,7 +333,12 @@ class AggregatorApp:
             cfg = self.config
             backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
             handlers = AdminHandlers(
-                store, queue=self.queue, operators=self.node.dispatcher, backups=backups, live=True
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                backups=backups,
+                live=True,
+                on_lift=self.node.dispatcher.lift,
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
