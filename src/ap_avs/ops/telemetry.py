@@ -4,9 +4,10 @@
 It shows the operators (address, version, last seen, block number, events seen, assigned
 workflows, refused trigger reports and suspension; connected ones first, from the dispatcher,
 joined with their stored Pings), the queue depth, the executions of the last hour and the build
-version. The executions are counted from the ``history:`` keys with :func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per
-workflow with history plus the recent keys, no counter to keep in step), and a report is reused
-for ``cache_seconds`` so a busy scraper costs one count per interval.
+version. The executions are counted from the ``history:`` keys with
+:func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per workflow with history plus
+the recent keys, no counter to keep in step), and a report is reused for ``cache_seconds`` so a
+busy scraper costs one count per interval.
 
 Usage (in ``AggregatorApp``, once the queue and the dispatcher exist)::
 
