@@ -48,6 +48,7 @@ from ap_avs.store import MemoryKV, codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.workflows import WorkflowRepo
 from ap_avs.testing import aggregator_config
+from ap_avs.trigger_reports import sign_report
 
 OWNER = "0x" + "aa" * 20
 WALLET = "0x" + "0a" * 20
@@ -152,7 +153,15 @@ async def serving(
     kv = MemoryKV()
     repo, events = WorkflowRepo(kv), WorkflowEvents()
     queue, control = JobQueue(kv), FakeControl(repo, events)
-    config = aggregator_config(tmp_path, approved_operators=list(approved), environment=environment)
+    # These tests are about authentication, assignment and dedup, with no chain: reports run
+    # unverified here (tests/aggregator/test_trigger_verification.py and
+    # tests/integration/test_verified_triggers.py verify them against the devnet).
+    config = aggregator_config(
+        tmp_path,
+        approved_operators=list(approved),
+        environment=environment,
+        **({"trigger_verification": "off"} if environment == "development" else {}),
+    )
     node = build_node_side(
         config, kv, events, queue, control, settings=settings, monotonic=monotonic
     )
@@ -174,6 +183,13 @@ async def serving(
         await kv.close()
 
 
+OUTPUT_KINDS = {
+    "block_trigger": TriggerKind.BLOCK,
+    "fixed_time_trigger": TriggerKind.FIXED_TIME,
+    "cron_trigger": TriggerKind.CRON,
+    "event_trigger": TriggerKind.EVENT,
+    "manual_trigger": TriggerKind.MANUAL,
+}
 ALL = node_pb2.SyncMessagesReq.Capabilities(
     event_monitoring=True, block_monitoring=True, time_monitoring=True
 )
@@ -262,6 +278,13 @@ class Operator:
         output.SetInParent()
         if data is not None:
             output.data.CopyFrom(convert.json_to_value(data))
+        request.signature = sign_report(
+            self.signer,
+            task_id=task_id,
+            occurrence=request_id,
+            kind=OUTPUT_KINDS[kind],
+            data=convert.value_to_json(output.data) if output.HasField("data") else None,
+        )
         return await self.stub.NotifyTriggers(request, metadata=self.md("NotifyTriggers"))
 
     async def close(self) -> None:
