@@ -42,7 +42,7 @@ from ap_avs.domain.triggers import BlockTriggerConfig, EventTriggerConfig, Trigg
 from ap_avs.domain.workflow import Workflow
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.errors import ReportRefused, Unavailable
-from ap_avs.operator.chain_reader import ChainReader, parse_log
+from ap_avs.operator.chain_reader import BlockHeader, ChainReader, parse_log
 from ap_avs.operator.event_policy import event_data, is_erc20_transfer
 from ap_avs.operator.watchers.block import block_data
 
@@ -78,6 +78,24 @@ class ChainVerifier:
                 await asyncio.sleep(0.05 * attempt)
         raise AssertionError("unreachable")
 
+    async def _header_or_none(self, number: int) -> BlockHeader | None:
+        """The header of ``number``, or None when the node does not have it (one attempt)."""
+        try:
+            raw = await self._client.request("eth_getBlockByNumber", [hex(number), False])
+        except Unavailable:
+            return None
+        if not isinstance(raw, dict):
+            return None
+        return BlockHeader(
+            number=int(str(raw.get("number")), 16),
+            hash=str(raw.get("hash") or ""),
+            parent_hash=str(raw.get("parentHash") or ""),
+            timestamp=int(str(raw.get("timestamp")), 16),
+            difficulty=int(str(raw.get("difficulty") or "0x0"), 16),
+            gas_limit=int(str(raw.get("gasLimit")), 16),
+            gas_used=int(str(raw.get("gasUsed")), 16),
+        )
+
     def _index(self, wf: Workflow) -> EventIndex:
         """The workflow's queries, compiled once per trigger version (a small LRU)."""
         known = self._indexes.get(wf.id)
@@ -103,15 +121,20 @@ class ChainVerifier:
             raise ReportRefused("logIndex differs from the occurrence")
         if data.get("removed") is True:
             raise ReportRefused("the log is reported as removed (reorged out): it never runs")
-        head, receipt = await asyncio.gather(
-            self._reader.head(), self._request("eth_getTransactionReceipt", [tx])
-        )
+        claimed_number = data.get("blockNumber")
+        reported = integer(claimed_number, "blockNumber") if claimed_number is not None else None
+        header_task = None
+        if reported is not None:  # read the header in the same round trip (one RPC latency)
+            header_task = asyncio.ensure_future(self._header_or_none(reported))
+        try:
+            head, receipt = await asyncio.gather(
+                self._reader.head(), self._request("eth_getTransactionReceipt", [tx])
+            )
+        finally:
+            prefetched = await header_task if header_task is not None else None
         if not isinstance(receipt, dict):
-            claimed = data.get("blockNumber")
-            if claimed is not None:
-                check_block_number(
-                    integer(claimed, "blockNumber"), head, self._settings.max_blocks_ahead
-                )
+            if reported is not None:
+                check_block_number(reported, head, self._settings.max_blocks_ahead)
             raise ReportRefused(f"transaction {tx} is not on the chain")
         number = int(str(receipt.get("blockNumber")), 16)
         block_hash = str(receipt.get("blockHash") or "").lower()
@@ -134,7 +157,9 @@ class ChainVerifier:
         log = parse_log(raw)
         if log.removed:
             raise ReportRefused("the log was removed from the chain (reorg)")
-        header = await self._reader.header(number)
+        header = prefetched
+        if header is None or header.number != number:
+            header = await self._reader.header(number)
         if header.hash.lower() != block_hash:
             raise Unavailable(f"block {number} changed while it was read (reorg); retry")
         self._check_block(data, number, block_hash)
