@@ -64,6 +64,20 @@ def sepolia_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetS
         runner.stop()
 
 
+@pytest.fixture(scope="session")
+def reorg_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetState]:
+    """A devnet of its own (no bundler) for tests that reorganise the chain (``anvil_reorg``),
+    which would confuse the shared devnet's bundler."""
+    state_file = tmp_path_factory.mktemp("reorg-devnet") / "state.json"
+    runner = DevnetThread(DevnetOptions(state_file=state_file, bundler=False))
+    state = runner.start()
+    _STARTUP_TIMES.append(("devnet for reorgs (no bundler)", state.startup_seconds))
+    try:
+        yield state
+    finally:
+        runner.stop()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     for what, seconds in _STARTUP_TIMES:
         terminalreporter.write_line(f"{what} started in {seconds:.2f} s")

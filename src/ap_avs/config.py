@@ -27,7 +27,9 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -164,6 +166,40 @@ class OperatorsConfig(_Section):
     rebalance: bool = True
 
 
+class QuorumConfig(_Section):
+    """``trigger_quorum``: each workflow is watched by ``n`` operators and a run is queued once
+    ``k`` of them reported the same occurrence with the same data digest."""
+
+    k: int = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
+
+    @field_validator("n")
+    @classmethod
+    def _k_at_most_n(cls, value: int, info: ValidationInfo) -> int:
+        k = info.data.get("k", 1)
+        if isinstance(k, int) and k > value:
+            raise ValueError(f"must be at least k ({k})")
+        return value
+
+
+class VerificationConfig(_Section):
+    """How operators' trigger reports are checked (``trigger_verification: strict``)."""
+
+    event_confirmations: int = Field(default=0, ge=0)
+    """A log is accepted once the aggregator's head is this many blocks past its block."""
+    max_blocks_ahead: int = Field(default=5, ge=0)
+    """A reported block up to this far above our head is "not seen yet" (retry), beyond it a
+    lie (future block)."""
+    clock_skew_seconds: float = Field(default=30.0, ge=0)
+    """How far in the future a reported cron or fixed-time fire time may be."""
+    suspend_after_invalid_reports: int = Field(default=5, ge=0)
+    """Suspend an operator after this many refused reports (0: never)."""
+    require_report_signature: bool = True
+    """Refuse reports without a valid ``NotifyTriggersReq.signature``."""
+    rpc_attempts: int = Field(default=2, ge=1, le=10)
+    """Chain reads per verification before answering UNAVAILABLE."""
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -241,6 +277,10 @@ class AggregatorConfig(_YamlSettings):
     limits: LimitsConfig = LimitsConfig()
     engine: EngineConfig = EngineConfig()
     operators: OperatorsConfig = OperatorsConfig()
+    trigger_verification: Literal["strict", "off"] = "strict"
+    """``off`` runs operators' reports unverified: development only (logged at start)."""
+    verification: VerificationConfig = VerificationConfig()
+    trigger_quorum: QuorumConfig = QuorumConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)
@@ -260,6 +300,14 @@ class AggregatorConfig(_YamlSettings):
             if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
                 raise ValueError("must be 32 bytes as 64 hex digits")
         return value
+
+    @model_validator(mode="after")
+    def _verification_in_production(self) -> AggregatorConfig:
+        if self.environment == "production" and self.trigger_verification == "off":
+            raise ValueError(
+                "trigger_verification: off is for development only (environment: production)"
+            )
+        return self
 
     @property
     def rpc_host_port(self) -> tuple[str, int]:

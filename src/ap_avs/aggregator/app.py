@@ -212,7 +212,9 @@ class AggregatorApp:
             disable_after=engine.disable_after_failed_runs or None,
         )
         self.queue = JobQueue(store)
-        self.node = build_node_side(cfg, store, self.events, self.queue, workflows)
+        self.node = build_node_side(
+            cfg, store, self.events, self.queue, workflows, chain=chain, chain_id=chain_id
+        )
         self.workers = Workers(self.queue, runs, count=engine.workers)
         executions = ExecutionService(workflow_repo, execution_repo, runs, self.queue)
         simulator = Simulator(
@@ -331,7 +333,12 @@ class AggregatorApp:
             cfg = self.config
             backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
             handlers = AdminHandlers(
-                store, queue=self.queue, operators=self.node.dispatcher, backups=backups, live=True
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                backups=backups,
+                live=True,
+                on_lift=self.node.dispatcher.lift,
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)

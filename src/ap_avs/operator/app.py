@@ -171,6 +171,11 @@ class OperatorApp:
     def connected(self) -> bool:
         return self.client is not None and self.client.connected
 
+    @property
+    def event_position(self) -> int | None:
+        """The last block the event watcher fully handled (None before it started)."""
+        return self._event.position if self._event is not None else None
+
     def _stats(self) -> PingStats:
         block = self._block.position if self._block is not None else None
         events = self._event.fired_count if self._event is not None else 0

@@ -36,11 +36,12 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import json_to_value, trigger_from_pb
+from ap_avs.aggregator.convert import json_to_value, trigger_from_pb, value_to_json
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
 from ap_avs.operator_auth import OperatorSigner
+from ap_avs.trigger_reports import sign_report
 
 logger = logging.getLogger(__name__)
 
@@ -156,15 +157,24 @@ def assignment_from_pb(message: Any) -> Assignment:
     )
 
 
-def notify_request(address: str, fired: TriggerFired) -> Any:
-    """The ``NotifyTriggersReq`` of a firing."""
+def notify_request(signer: OperatorSigner, fired: TriggerFired) -> Any:
+    """The ``NotifyTriggersReq`` of a firing, its content signed (:mod:`ap_avs.trigger_reports`;
+    the digest is of the data as it crosses the wire)."""
     request = node_pb2.NotifyTriggersReq(
-        address=address,
+        address=signer.address,
         task_id=fired.workflow_id,
         trigger_type=fired.kind.wire_name,
         trigger_request_id=fired.key,
     )
-    getattr(request, _OUTPUT_FIELD[fired.kind]).data.CopyFrom(json_to_value(fired.data))
+    output = getattr(request, _OUTPUT_FIELD[fired.kind])
+    output.data.CopyFrom(json_to_value(fired.data))
+    request.signature = sign_report(
+        signer,
+        task_id=fired.workflow_id,
+        occurrence=fired.key,
+        kind=fired.kind,
+        data=value_to_json(output.data),
+    )
     return request
 
 
@@ -380,7 +390,7 @@ class OperatorClient:
 
     async def notify(self, fired: TriggerFired) -> NotifyOutcome:
         """Report one firing (``NotifyTriggers``), retrying per the module policy."""
-        request = notify_request(self._signer.address, fired)
+        request = notify_request(self._signer, fired)
         reply, code = await self._call("NotifyTriggers", request, f"trigger {fired.key}")
         if reply is None:
             return NotifyOutcome(delivered=False, keep_watching=code not in _STOP_WATCHING)

@@ -234,6 +234,16 @@ def admin_operators(ctx: typer.Context) -> None:
     _print(_admin_run(ctx, "operators", {}))
 
 
+@admin_app.command("evidence", help=COMMANDS["evidence"])
+def admin_evidence(ctx: typer.Context, operator: str, limit: int = 20) -> None:
+    _print(_admin_run(ctx, "evidence", {"operator": operator, "limit": limit}))
+
+
+@admin_app.command("unsuspend", help=COMMANDS["unsuspend"])
+def admin_unsuspend(ctx: typer.Context, operator: str) -> None:
+    _print(_admin_run(ctx, "unsuspend", {"operator": operator}))
+
+
 @admin_app.command("integrity", help=COMMANDS["integrity"])
 def admin_integrity(ctx: typer.Context) -> None:
     result = _admin_run(ctx, "integrity", {})

@@ -2,11 +2,12 @@
 ``/telemetry.json``, mounted on the aggregator's HTTP side server.
 
 It shows the operators (address, version, last seen, block number, events seen, assigned
-workflows; connected ones first, from the dispatcher, joined with their stored Pings), the queue
-depth, the executions of the last hour and the build version. The executions are counted from
-the ``history:`` keys with :func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per
-workflow with history plus the recent keys, no counter to keep in step), and a report is reused
-for ``cache_seconds`` so a busy scraper costs one count per interval.
+workflows, refused trigger reports and suspension; connected ones first, from the dispatcher,
+joined with their stored Pings), the queue depth, the executions of the last hour and the build
+version. The executions are counted from the ``history:`` keys with
+:func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per workflow with history plus
+the recent keys, no counter to keep in step), and a report is reused for ``cache_seconds`` so a
+busy scraper costs one count per interval.
 
 Usage (in ``AggregatorApp``, once the queue and the dispatcher exist)::
 
@@ -68,6 +69,8 @@ class TelemetryReport:
             "executions_last_hour": self.executions_last_hour,
             "executions_count_complete": self.executions_count_complete,
             "connected_operators": sum(1 for op in self.operators if op.connected),
+            "suspended_operators": sum(1 for op in self.operators if op.suspended),
+            "invalid_reports": sum(op.invalid_reports for op in self.operators),
             "operators": [op.to_json() for op in self.operators],
         }
 

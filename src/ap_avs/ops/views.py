@@ -2,8 +2,10 @@
 keys and values as text. Shared by the admin console and the telemetry page.
 
 * :func:`operator_statuses` joins the stored ``operator:`` records (last Ping: version, block,
-  events) with the live dispatcher (connected streams, assignments). Without a dispatcher (a
-  stopped store) ``connected`` is unknown (None) and assignments come from ``assign:`` keys.
+  events) with the live dispatcher (connected streams, assignments) and the accountability
+  records (refused reports counted under ``evidence_count:``, ``suspended:``). Without a
+  dispatcher (a stopped store) ``connected`` is unknown (None) and assignments come from
+  ``assign:`` keys.
 * :func:`executions_since` counts ``history:`` records whose execution id (a ULID, so its first
   ten characters are its time) is at or after a moment. History keys are ordered by workflow
   first, so it skips from workflow to workflow: one seek to find the next workflow id and one
@@ -24,6 +26,7 @@ from typing import Final, Protocol
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import CorruptDataError
 from ap_avs.store import codec, keys
+from ap_avs.store.evidence import EvidenceRepo
 from ap_avs.store.kv import KV
 
 _CROCKFORD: Final = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -51,6 +54,9 @@ class OperatorStatus:
     block_number: int
     events_seen: int
     assigned: tuple[str, ...]
+    invalid_reports: int = 0
+    """Refused trigger reports (evidence records) counted against the operator."""
+    suspended: bool = False
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -62,6 +68,8 @@ class OperatorStatus:
             "events_seen": self.events_seen,
             "assigned_workflows": len(self.assigned),
             "assigned": list(self.assigned),
+            "invalid_reports": self.invalid_reports,
+            "suspended": self.suspended,
         }
 
 
@@ -102,8 +110,11 @@ async def operator_statuses(
             records[address] = record
     live = {a.lower() for a in directory.live_operators()} if directory is not None else set()
     stored = await _stored_assignments(kv) if directory is None else {}
+    evidence = EvidenceRepo(kv)
+    counts = await evidence.counts()
+    suspended = set(await evidence.suspended())
     found: list[OperatorStatus] = []
-    for address in sorted(records.keys() | live):
+    for address in sorted(records.keys() | live | counts.keys() | suspended):
         stored_record = records.get(address, {})
         shown = stored_record.get("address")
         if directory is not None:
@@ -119,6 +130,8 @@ async def operator_statuses(
                 block_number=_int(stored_record, "block_number"),
                 events_seen=_int(stored_record, "event_count"),
                 assigned=assigned,
+                invalid_reports=counts.get(address, 0),
+                suspended=address in suspended,
             )
         )
     found.sort(key=lambda op: (not op.connected, -(op.last_seen_ms or 0), op.address))

@@ -31,6 +31,13 @@ key                                        value                           what 
                                                                            waiting in the queue
 ``idem:<workflowId>:<occurrence>``         JSON or empty (repo decides)    trigger idempotency
 ``assign:<workflowId>``                    lower-case operator address     operator assignment
+``evidence:<address>:<evidenceId>``        JSON refused report             evidence against an
+                                                                           operator (id a ULID)
+``evidence_count:<address>``               decimal count                   refused reports of an
+                                                                           operator
+``suspended:<address>``                    JSON ``{at, reason, count}``    suspended operator
+``votes:<workflowId>:<occurrence>``        JSON ``{operator: vote}``       quorum votes of one
+                                                                           trigger occurrence
 ``meta:schema_version``                    decimal                         schema version
 =========================================  ==============================  =====================
 
@@ -85,6 +92,12 @@ OPERATORS: Final = b"operator:"
 """Prefix of every operator record."""
 ASSIGNMENTS: Final = b"assign:"
 """Prefix of every operator assignment."""
+EVIDENCE: Final = b"evidence:"
+"""Prefix of every evidence record (refused trigger reports)."""
+EVIDENCE_COUNTS: Final = b"evidence_count:"
+"""Prefix of every per-operator count of refused reports."""
+SUSPENDED: Final = b"suspended:"
+"""Prefix of every operator suspension."""
 SCHEMA_VERSION: Final = b"meta:schema_version"
 """The key holding the schema version."""
 
@@ -426,6 +439,51 @@ def parse_assign(key: bytes) -> str:
     (workflow_id,) = _parts(key, "assign", 1)
     _check_canonical(key, lambda: assign(workflow_id))
     return workflow_id
+
+
+# --- accountability ------------------------------------------------------------------------------
+
+
+def evidence(address: str, evidence_id: str) -> bytes:
+    """``evidence:<address>:<evidenceId>``: one refused report of an operator (oldest first)."""
+    return evidence_prefix(address) + _id(evidence_id, "evidence id").encode()
+
+
+def evidence_prefix(address: str) -> bytes:
+    """``evidence:<address>:``: every refused report of one operator."""
+    return EVIDENCE + _address(address, "operator address").encode() + b":"
+
+
+def parse_evidence(key: bytes) -> tuple[str, str]:
+    """Return ``(address, evidence id)`` of an ``evidence:`` key."""
+    address, evidence_id = _parts(key, "evidence", 2)
+    _check_canonical(key, lambda: evidence(address, evidence_id))
+    return address, evidence_id
+
+
+def evidence_count(address: str) -> bytes:
+    """``evidence_count:<address>``: how many reports of the operator were refused."""
+    return EVIDENCE_COUNTS + _address(address, "operator address").encode()
+
+
+def suspended(address: str) -> bytes:
+    """``suspended:<address>``: the operator may not report or watch until lifted."""
+    return SUSPENDED + _address(address, "operator address").encode()
+
+
+def parse_suspended(key: bytes) -> str:
+    (address,) = _parts(key, "suspended", 1)
+    _check_canonical(key, lambda: suspended(address))
+    return address
+
+
+def votes(workflow_id: str, occurrence: str) -> bytes:
+    """``votes:<workflowId>:<occurrence>``: the quorum votes on one occurrence (tail may hold
+    ``:``)."""
+    return (
+        f"votes:{_id(workflow_id, 'workflow id')}:".encode()
+        + _tail(occurrence, "occurrence").encode()
+    )
 
 
 # --- queue ---------------------------------------------------------------------------------------

@@ -246,6 +246,14 @@ class Connections:
             self._left(conn)
         self.changed()
 
+    def drop_operator(self, address: str, reason: str) -> bool:
+        """End the operator's current stream, if it has one (see :meth:`drop`)."""
+        op = self._ops.get(address.lower())
+        if op is None or op.conn is None:
+            return False
+        self.drop(op.conn, reason)
+        return True
+
     def close_all(self) -> None:
         for op in self._ops.values():
             if op.conn is not None:
