@@ -14,7 +14,7 @@ Raises:
     InvalidArgument: an unknown command or a bad argument.
     NotFound: no such key or workflow.
     FailedPrecondition: a command that cannot run here (no backups set up, a workflow that
-        cannot run, the integrity walk on a live store).
+        cannot run, the integrity walk on a live store, API keys without their service).
     StoreError: from the store.
 """
 
@@ -31,8 +31,10 @@ from ap_avs import errors
 from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
+from ap_avs.ops import admin_api_keys
 from ap_avs.ops.backup import Backups
 from ap_avs.ops.integrity import check_store
 from ap_avs.ops.views import OperatorDirectory, key_text, operator_statuses, value_json
@@ -55,6 +57,7 @@ COMMANDS: Final = {
     "queue": "queue depth by state",
     "operators": "operators: connection, version, last ping, block, events, assignments",
     "integrity": "check the store's invariants (stopped store only)",
+    **admin_api_keys.COMMANDS,
 }
 
 TriggerCallback = Callable[[str], Awaitable[dict[str, JsonValue]]]
@@ -123,6 +126,7 @@ class AdminHandlers:
         operators: OperatorDirectory | None = None,
         backups: Backups | None = None,
         trigger: TriggerCallback | None = None,
+        api_keys: ApiKeyService | None = None,
         live: bool = False,
     ) -> None:
         self.store = store
@@ -141,6 +145,7 @@ class AdminHandlers:
             "queue": self._queue,
             "operators": self._operators,
             "integrity": self._integrity,
+            **admin_api_keys.handlers(api_keys),
         }
 
     async def call(self, command: str, args: Mapping[str, JsonValue] | None = None) -> JsonValue:
