@@ -72,6 +72,7 @@ from ap_avs.store.files import JWT_SECRET_FILE, key_file, prepare_store_dir
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.wallets import WalletRepo
 from ap_avs.store.workflows import WorkflowRepo
+from ap_avs.tls import server_credentials
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -295,8 +296,13 @@ class AggregatorApp:
             server,
         )
         host, port = self.config.rpc_host_port
+        tls = self.config.tls
+        credentials = server_credentials(tls) if tls.enabled else None
         try:
-            bound = server.add_insecure_port(f"{host}:{port}")
+            if credentials is not None:
+                bound = server.add_secure_port(f"{host}:{port}", credentials)
+            else:
+                bound = server.add_insecure_port(f"{host}:{port}")
         except RuntimeError:
             bound = 0
         if bound == 0:
@@ -361,7 +367,11 @@ class AggregatorApp:
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 routes = telemetry_routes(telemetry)
-                http = HttpServer(build_app(self.readiness, self.registry, routes), *http_addr)
+                http = HttpServer(
+                    build_app(self.readiness, self.registry, routes),
+                    *http_addr,
+                    tls=self.config.tls,
+                )
                 self.http_port = http.port
             async with asyncio.TaskGroup() as tasks:
                 await self.node.start()
@@ -377,10 +387,11 @@ class AggregatorApp:
                 self.readiness.ready = True
                 self._started.set()
                 logger.info(
-                    "aggregator %s serving gRPC on port %s, HTTP on port %s",
+                    "aggregator %s serving gRPC on port %s, HTTP on port %s (%s)",
                     __version__,
                     self.rpc_port,
                     self.http_port,
+                    "TLS" if self.config.tls.enabled else "plaintext",
                 )
                 await stop.wait()
                 logger.info("stopping: finishing calls in flight")
