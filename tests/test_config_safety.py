@@ -17,7 +17,9 @@ from ap_avs.errors import ConfigError
 from ap_avs.testing import aggregator_config, running_aggregator
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD_SECRET = "87c0b5d30b4297237410f204b5a5ed35ffa398bbd7ab9843ae4e8448b94ab630"  # openssl rand -hex 32
+GOOD_SECRET = (
+    "87c0b5d30b4297237410f204b5a5ed35ffa398bbd7ab9843ae4e8448b94ab630"  # openssl rand -hex 32
+)
 OPERATOR = "0x" + "ab" * 20
 
 
