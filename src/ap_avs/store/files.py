@@ -64,24 +64,6 @@ def prepare_store_dir(path: Path) -> list[str]:
     return changed
 
 
-def tighten_tree(path: Path) -> list[str]:
-    """Make every directory under ``path`` (itself included) 0700 and every file 0600.
-
-    Returns:
-        The changes, as :func:`prepare_store_dir` reports them.
-    """
-    changed: list[str] = []
-    _tighten(path, DIR_MODE, changed)
-    for root, dirs, files in os.walk(path):
-        for name in dirs:
-            _tighten(Path(root) / name, DIR_MODE, changed)
-        for name in files:
-            entry = Path(root) / name
-            if stat.S_ISREG(entry.lstat().st_mode):
-                _tighten(entry, FILE_MODE, changed)
-    return changed
-
-
 def _tighten(path: Path, wanted: int, changed: list[str]) -> None:
     mode = _mode(path)
     if mode != wanted:
