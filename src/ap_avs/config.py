@@ -74,7 +74,18 @@ def _check_host_port(value: str) -> str:
     return value
 
 
+def _check_aggregator_address(value: str) -> str:
+    for scheme in ("https://", "http://"):
+        if value.startswith(scheme):
+            _check_host_port(value.removeprefix(scheme).rstrip("/"))
+            return value
+    if "://" in value:
+        raise ValueError("must be host:port, https://host:port or http://host:port")
+    return _check_host_port(value)
+
+
 Address = Annotated[str, AfterValidator(_check_address)]
+AggregatorAddress = Annotated[str, AfterValidator(_check_aggregator_address)]
 OptionalAddress = Annotated[str, AfterValidator(_check_optional_address)]
 PrivateKey = Annotated[SecretStr | None, AfterValidator(_check_private_key)]
 HostPort = Annotated[str, AfterValidator(_check_host_port)]
@@ -200,6 +211,51 @@ class VerificationConfig(_Section):
     """Chain reads per verification before answering UNAVAILABLE."""
 
 
+class TlsConfig(_Section):
+    """TLS for the aggregator's gRPC and HTTP ports (PEM files). Unset: plaintext.
+
+    ``client_ca_file`` asks every client of both ports for a certificate signed by that CA.
+    """
+
+    cert_file: str = ""
+    key_file: str = ""
+    client_ca_file: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TlsConfig:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together: set both or neither")
+        if self.client_ca_file and not self.cert_file:
+            raise ValueError("client_ca_file needs cert_file and key_file")
+        return self
+
+
+class ClientTlsConfig(_Section):
+    """How the operator reaches the aggregator over TLS (also on with an ``https://`` address).
+
+    The server certificate is always verified: against ``ca_file`` when set (a self-signed or
+    private CA), else the system's roots. ``server_name`` overrides the name checked against
+    the certificate; ``cert_file``/``key_file`` are a client certificate for an aggregator that
+    asks for one (its ``tls.client_ca_file``).
+    """
+
+    enabled: bool = False
+    ca_file: str = ""
+    server_name: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ClientTlsConfig:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together: set both or neither")
+        return self
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -258,7 +314,12 @@ class AggregatorConfig(_YamlSettings):
     avs_registry_coordinator_address: OptionalAddress = ""
     operator_state_retriever_address: OptionalAddress = ""
     db_path: str = "./data/aggregator"
-    jwt_secret: SecretStr
+    jwt_secret: SecretStr | None = None
+    """HMAC secret of every JWT. Unset in development: ``<db_path>/jwt.secret`` is created once;
+    production refuses to start without a strong one (``ap_avs.config_safety``)."""
+    tls: TlsConfig = TlsConfig()
+    allow_plaintext_public: bool = False
+    """Serve plaintext on a public bind address in production: TLS ends in front (a proxy)."""
     secrets_key: SecretStr | None = None
     max_key_lifetime_hours: float = Field(default=24 * 30, gt=0)
     sentry_dsn: str = ""
@@ -287,8 +348,8 @@ class AggregatorConfig(_YamlSettings):
 
     @field_validator("jwt_secret")
     @classmethod
-    def _strong_secret(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
         return value
 
@@ -357,7 +418,9 @@ class OperatorConfig(_YamlSettings):
     ecdsa_private_key_store_path: str = ""
     bls_private_key_store_path: str = ""
     bls_remote_signer: BlsRemoteSigner = BlsRemoteSigner()
-    aggregator_server_ip_port_address: HostPort = "127.0.0.1:2206"
+    aggregator_server_ip_port_address: AggregatorAddress = "127.0.0.1:2206"
+    """``host:port``, or ``https://host:port`` to connect over TLS."""
+    aggregator_tls: ClientTlsConfig = ClientTlsConfig()
     eigen_metrics_ip_port_address: HostPort = ""
     enable_metrics: bool = False
     node_api_ip_port_address: HostPort = "127.0.0.1:9010"

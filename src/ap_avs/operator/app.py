@@ -65,6 +65,7 @@ from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
 from ap_avs.operator.watchers.block import block_data
 from ap_avs.operator_auth import OperatorSigner
+from ap_avs.tls import ClientTls, split_target
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -358,9 +359,13 @@ class OperatorApp:
         )
         self.roster = roster
         http = self._health()
+        target, secure = split_target(
+            self.config.aggregator_server_ip_port_address, tls=self.config.aggregator_tls.enabled
+        )
         client = OperatorClient(
-            self.config.aggregator_server_ip_port_address,
+            target,
             signer,
+            tls=ClientTls.from_config(self.config.aggregator_tls) if secure else None,
             kinds=roster.kinds,
             instance_id=self.config.server_name or signer.address,
             version=__version__,

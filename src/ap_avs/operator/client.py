@@ -41,6 +41,7 @@ from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
 from ap_avs.operator_auth import OperatorSigner
+from ap_avs.tls import ClientTls, client_channel
 from ap_avs.trigger_reports import sign_report
 
 logger = logging.getLogger(__name__)
@@ -185,6 +186,9 @@ class OperatorClient:
 
         async with OperatorClient("127.0.0.1:2206", signer, kinds=roster.kinds) as client:
             await client.run(roster)
+
+    ``target`` is ``host:port``; with ``tls`` the channel is TLS and verifies the server's
+    certificate (``ap_avs.tls``).
     """
 
     def __init__(
@@ -203,8 +207,10 @@ class OperatorClient:
         settle: float = 1.0,
         call_timeout: float = 10.0,
         clock_ms: Callable[[], int] = _wall_ms,
+        tls: ClientTls | None = None,
     ) -> None:
         self.target = target
+        self._tls = tls
         self._signer = signer
         self._kinds = kinds
         self._instance_id = instance_id or signer.address
@@ -226,7 +232,9 @@ class OperatorClient:
         self.last_ping_ms = 0
 
     async def __aenter__(self) -> Self:
-        self._channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
+        self._channel = client_channel(
+            self.target, self._tls, options=_CHANNEL_OPTIONS, key_prefix="aggregator_tls"
+        )
         self._stub = node_pb2_grpc.NodeStub(self._channel)
         return self
 

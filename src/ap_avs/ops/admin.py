@@ -14,7 +14,7 @@ Raises:
     InvalidArgument: an unknown command or a bad argument.
     NotFound: no such key or workflow.
     FailedPrecondition: a command that cannot run here (no backups set up, a workflow that
-        cannot run, the integrity walk on a live store).
+        cannot run, the integrity walk on a live store, API keys without their service).
     StoreError: from the store.
 """
 
@@ -31,8 +31,10 @@ from ap_avs import errors
 from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
+from ap_avs.ops import admin_api_keys
 from ap_avs.ops.backup import Backups
 from ap_avs.ops.integrity import check_store
 from ap_avs.ops.views import OperatorDirectory, key_text, operator_statuses, value_json
@@ -59,6 +61,7 @@ COMMANDS: Final = {
     "evidence": "refused trigger reports of an operator, newest first (args: operator, limit=20)",
     "unsuspend": "serve a suspended operator again and restart its count (args: operator)",
     "integrity": "check the store's invariants (stopped store only)",
+    **admin_api_keys.COMMANDS,
 }
 
 TriggerCallback = Callable[[str], Awaitable[dict[str, JsonValue]]]
@@ -136,6 +139,7 @@ class AdminHandlers:
         operators: OperatorDirectory | None = None,
         backups: Backups | None = None,
         trigger: TriggerCallback | None = None,
+        api_keys: ApiKeyService | None = None,
         live: bool = False,
         on_lift: Callable[[str], None] | None = None,
     ) -> None:
@@ -158,6 +162,7 @@ class AdminHandlers:
             "evidence": self._evidence,
             "unsuspend": self._unsuspend,
             "integrity": self._integrity,
+            **admin_api_keys.handlers(api_keys),
         }
 
     async def call(self, command: str, args: Mapping[str, JsonValue] | None = None) -> JsonValue:

@@ -39,7 +39,14 @@ key                                        value                           what 
 ``votes:<workflowId>:<occurrence>``        JSON ``{operator: vote}``       quorum votes of one
                                                                            trigger occurrence
 ``meta:schema_version``                    decimal                         schema version
+``apikey:<jti>``                           JSON API key record             issued API key (no
+                                                                           token); see below
 =========================================  ==============================  =====================
+
+API keys (``apikey:``): one record per issued key, under its ``jti`` (a lower-case ULID, so
+the family lists in creation order): subject, roles, creation and expiry times, label, and the
+revocation time once revoked. A revoked record is kept (listings show it); a token whose
+``jti`` has no record, or a revoked or expired one, is refused (``engine/api_keys.py``).
 
 Status letters: ``a`` Enabled (0), ``c`` Completed (1), ``f`` Failed (2), ``x`` Running (4),
 ``i`` Disabled (5). Queue states: ``q`` pending, ``p`` in progress, ``c`` complete, ``f`` failed.
@@ -98,6 +105,8 @@ EVIDENCE_COUNTS: Final = b"evidence_count:"
 """Prefix of every per-operator count of refused reports."""
 SUSPENDED: Final = b"suspended:"
 """Prefix of every operator suspension."""
+API_KEYS: Final = b"apikey:"
+"""Prefix of every API key record."""
 SCHEMA_VERSION: Final = b"meta:schema_version"
 """The key holding the schema version."""
 
@@ -532,3 +541,18 @@ def idem(workflow_id: str, occurrence: str) -> bytes:
 def idem_prefix(workflow_id: str) -> bytes:
     """``idem:<workflowId>:``: every idempotency mark of a workflow (to purge them)."""
     return f"idem:{_id(workflow_id, 'workflow id')}:".encode()
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def api_key(jti: str) -> bytes:
+    """``apikey:<jti>``: the record of an issued API key."""
+    return API_KEYS + _id(jti, "API key id").encode()
+
+
+def parse_api_key(key: bytes) -> str:
+    """Return the ``jti`` of an ``apikey:`` key."""
+    (jti,) = _parts(key, "apikey", 1)
+    _check_canonical(key, lambda: api_key(jti))
+    return jti
