@@ -31,6 +31,7 @@ from ap_avs.eigenlayer._model import (
     sorted_strategies,
 )
 from ap_avs.eigenlayer._reader import AdmissionFacts, EigenLayerReader
+from ap_avs.eigenlayer._settings import target_of
 from ap_avs.eigenlayer._writer import ContractRefused, OperatorTransactions, Sent
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "core_abi",
     "missing_steps",
     "sorted_strategies",
+    "target_of",
 ]
