@@ -160,10 +160,10 @@ class StakeAdmission:
         Raises:
             Unavailable: the chain cannot be read.
         """
-        wanted = sorted({a.lower() for a in addresses})
+        shown = {a.lower(): a for a in addresses}
+        wanted = sorted(shown)
         if not wanted:
             return {}
-        shown = {a.lower(): a for a in addresses}
         facts = await self._reader.admission_facts([shown[a] for a in wanted])
         now = self._clock()
         found: dict[str, Verdict] = {}

@@ -56,6 +56,8 @@ def load_operator_key(
             key = Account.decrypt(document, password)
         except ValueError as exc:
             raise ConfigError(f"cannot decrypt keystore {path}: {exc}") from None
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot decrypt keystore {path}: not a keystore ({exc})") from None
         return "0x" + bytes(key).hex()
     if raw_key:
         if environment == "production":
