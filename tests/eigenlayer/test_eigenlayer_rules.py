@@ -215,11 +215,11 @@ def test_the_config_section_names_the_operator_set_and_minimums(tmp_path: Path) 
     assert target.operator_set.id == 2
     assert target.minimum(STRATEGY.upper().replace("0X", "0x")) == 10**21
     assert aggregator_config(tmp_path).eigenlayer is None
-    with pytest.raises(ConfigError, match="eigenlayer.strategies"):
+    with pytest.raises(ConfigError, match=r"eigenlayer\.strategies"):
         aggregator_config(tmp_path, eigenlayer={**SECTION, "strategies": []})
-    with pytest.raises(ConfigError, match="eigenlayer.avs"):
+    with pytest.raises(ConfigError, match=r"eigenlayer\.avs"):
         aggregator_config(tmp_path, eigenlayer={**SECTION, "avs": "0x12"})
-    with pytest.raises(ConfigError, match="eigenlayer.metadata_uri': unknown key"):
+    with pytest.raises(ConfigError, match=r"eigenlayer\.metadata_uri': unknown key"):
         load_settings(
             AggregatorConfig,
             {"jwt_secret": "x" * 32, "eigenlayer": {**SECTION, "metadata_uri": "u"}},

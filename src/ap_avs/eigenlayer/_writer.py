@@ -133,13 +133,7 @@ class OperatorTransactions:
     async def deposit(self, strategy: str, amount: int) -> list[Sent]:
         """Approve the strategy manager for ``amount`` of the strategy's token, then deposit."""
         token = await self.underlying_token(strategy)
-        raw = await self.chain.eth_call(token, self.erc20.encode("balanceOf", self.address))
-        (balance,) = self.erc20.decode("balanceOf", raw)
-        if int(balance) < amount:
-            raise ContractRefused(
-                f"cannot deposit {amount} of token {token}: the operator {self.address} holds "
-                f"only {int(balance)}"
-            )
+        await self.check_balance(token, amount)
         sent = [
             await self.send(
                 "approve the strategy manager",
@@ -150,6 +144,16 @@ class OperatorTransactions:
         data = self.strategies.encode("depositIntoStrategy", strategy, token, amount)
         sent.append(await self.send("deposit", self.target.strategy_manager, data))
         return sent
+
+    async def check_balance(self, token: str, amount: int) -> None:
+        """Raises ContractRefused when the operator holds less than ``amount`` of ``token``."""
+        raw = await self.chain.eth_call(token, self.erc20.encode("balanceOf", self.address))
+        (balance,) = self.erc20.decode("balanceOf", raw)
+        if int(balance) < amount:
+            raise ContractRefused(
+                f"cannot deposit {amount} of token {token}: the operator {self.address} holds "
+                f"only {int(balance)}"
+            )
 
     async def allocate(self, magnitudes: Mapping[str, int]) -> Sent:
         """Set the magnitude allocated to our operator set, per strategy."""

@@ -119,15 +119,19 @@ async def register(
             f"{target.operator_set} does not exist on this chain: check eigenlayer.avs and "
             "eigenlayer.operator_set_id"
         )
+    deposit: tuple[str, int] | None = None
+    if options.deposit is not None:  # checked before anything is sent: no half-done register
+        strategy = target.strategies[0].strategy
+        token = await txs.underlying_token(strategy)
+        amount = token_amount(options.deposit, await txs.token_decimals(token))
+        await txs.check_balance(token, amount)
+        deposit = (strategy, amount)
     if standing.registered:
         skipped.append("already registered as an EigenLayer operator")
     else:
         sent.append(await txs.register_as_operator(options.allocation_delay, options.metadata_uri))
-    if options.deposit is not None:
-        strategy = target.strategies[0].strategy
-        token = await txs.underlying_token(strategy)
-        amount = token_amount(options.deposit, await txs.token_decimals(token))
-        sent.extend(await txs.deposit(strategy, amount))
+    if deposit is not None:
+        sent.extend(await txs.deposit(*deposit))
     if allocate is not None:
         standing = await reader.standing(operator)
         wanted: dict[str, int] = {}
