@@ -383,6 +383,34 @@ async def ping_error(target: str, key: str) -> grpc.aio.AioRpcError:
     return info.value
 
 
+async def telemetry_shows(server: Any, chain: Chain, operator: str) -> None:
+    """/telemetry shows the live operator's membership, allocated stake and the block it last
+    reported (its Ping every 0.5 s carries the block its watchers reached)."""
+    for _ in range(3):
+        await chain.call("evm_mine")
+    head = int(await chain.call("eth_blockNumber"), 16)
+    url = f"http://127.0.0.1:{server.http_port}"
+    async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
+
+        async def row() -> dict[str, Any]:
+            report = (await http.get("/telemetry.json")).json()
+            (found,) = [op for op in report["operators"] if op["address"] == operator]
+            return dict(found)
+
+        deadline = time.monotonic() + 20  # liveness guard: pings every 0.5 s, cache 5 s
+        while (shown := await row())["block_number"] < head:
+            assert time.monotonic() < deadline, f"telemetry block stays at {shown}"
+            await asyncio.sleep(0.2)
+        assert shown["connected"] is True
+        assert shown["eigenlayer"]["member"] is True
+        assert shown["eigenlayer"]["admitted"] is True
+        assert list(shown["eigenlayer"]["slashable"].values()) == [str(1000 * STAKE_UNIT)]
+        page = (await http.get("/telemetry")).text
+        assert "member, admitted" in page
+        assert "1,000" in page
+        assert f'<td class="num">{shown["block_number"]}</td>' in page
+
+
 async def test_admission_follows_stake_and_work_moves_when_it_goes(
     el_devnet: DevnetState, el_chain: Chain, tmp_path: Path
 ) -> None:
@@ -403,6 +431,7 @@ async def test_admission_follows_stake_and_work_moves_when_it_goes(
         dispatcher = server.app.node.dispatcher
         async with daemon(el_devnet, a, server.target, tmp_path / "a") as op_a:
             await until(lambda: watching(op_a, ids) == set(ids), "A watches every workflow")
+            await telemetry_shows(server, el_chain, Account.from_key(a).address)
             async with (
                 daemon(el_devnet, b, server.target, tmp_path / "b") as op_b,
                 daemon(el_devnet, d, server.target, tmp_path / "d") as op_d,

@@ -368,7 +368,9 @@ class AggregatorApp:
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
-            telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
+            telemetry = Telemetry(
+                store, queue=self.queue, operators=self.node.dispatcher, stake=self.admission
+            )
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 routes = telemetry_routes(telemetry)

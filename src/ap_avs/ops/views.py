@@ -2,7 +2,8 @@
 keys and values as text. Shared by the admin console and the telemetry page.
 
 * :func:`operator_statuses` joins the stored ``operator:`` records (last Ping: version, block,
-  events) with the live dispatcher (connected streams, assignments). Without a dispatcher (a
+  events) with the live dispatcher (connected streams, assignments) and, when operators are
+  admitted by EigenLayer stake, each one's membership and allocated stake. Without a dispatcher (a
   stopped store) ``connected`` is unknown (None) and assignments come from ``assign:`` keys.
 * :func:`executions_since` counts ``history:`` records whose execution id (a ULID, so its first
   ten characters are its time) is at or after a moment. History keys are ordered by workflow
@@ -39,6 +40,59 @@ class OperatorDirectory(Protocol):
     def assigned_to(self, address: str) -> set[str]: ...
 
 
+class StakeFacts(Protocol):
+    """What admission by stake last read of one operator (`admission.Verdict` is one)."""
+
+    @property
+    def member(self) -> bool: ...
+
+    @property
+    def slashable(self) -> Mapping[str, int]: ...
+
+    @property
+    def refusal(self) -> str | None: ...
+
+    @property
+    def block(self) -> int: ...
+
+
+class StakeDirectory(Protocol):
+    """Admission by EigenLayer stake (`admission.StakeAdmission` is one)."""
+
+    def verdict(self, address: str) -> StakeFacts | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StakeStatus:
+    """An operator's EigenLayer standing as admission last read it."""
+
+    admitted: bool
+    member: bool
+    slashable: tuple[tuple[str, int], ...]
+    """Allocated, slashable stake per strategy (shares)."""
+    block: int
+    refusal: str | None
+
+    @classmethod
+    def of(cls, facts: StakeFacts) -> StakeStatus:
+        return cls(
+            admitted=facts.refusal is None,
+            member=facts.member,
+            slashable=tuple(sorted(facts.slashable.items())),
+            block=facts.block,
+            refusal=facts.refusal,
+        )
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "admitted": self.admitted,
+            "member": self.member,
+            "slashable": {strategy: str(amount) for strategy, amount in self.slashable},
+            "block": self.block,
+            "refusal": self.refusal,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorStatus:
     """One operator as the telemetry page and the admin console show it."""
@@ -51,6 +105,8 @@ class OperatorStatus:
     block_number: int
     events_seen: int
     assigned: tuple[str, ...]
+    stake: StakeStatus | None = None
+    """None: admission by stake is off, or this operator was not read yet."""
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -62,6 +118,7 @@ class OperatorStatus:
             "events_seen": self.events_seen,
             "assigned_workflows": len(self.assigned),
             "assigned": list(self.assigned),
+            "eigenlayer": self.stake.to_json() if self.stake is not None else None,
         }
 
 
@@ -87,10 +144,10 @@ async def _stored_assignments(kv: KV) -> dict[str, list[str]]:
 
 
 async def operator_statuses(
-    kv: KV, directory: OperatorDirectory | None = None
+    kv: KV, directory: OperatorDirectory | None = None, stake: StakeDirectory | None = None
 ) -> list[OperatorStatus]:
     """Every operator with a stored record or a live stream: connected first, then by the time
-    they were last seen (newest first)."""
+    they were last seen (newest first); with ``stake``, each one's EigenLayer standing."""
     records: dict[str, Mapping[str, JsonValue]] = {}
     for key, raw in await kv.scan(keys.OPERATORS):
         try:
@@ -119,10 +176,16 @@ async def operator_statuses(
                 block_number=_int(stored_record, "block_number"),
                 events_seen=_int(stored_record, "event_count"),
                 assigned=assigned,
+                stake=_stake(stake, address),
             )
         )
     found.sort(key=lambda op: (not op.connected, -(op.last_seen_ms or 0), op.address))
     return found
+
+
+def _stake(stake: StakeDirectory | None, address: str) -> StakeStatus | None:
+    facts = stake.verdict(address) if stake is not None else None
+    return StakeStatus.of(facts) if facts is not None else None
 
 
 def ulid_floor(ms: int) -> str:
