@@ -164,6 +164,13 @@ def test_token_amounts_are_exact() -> None:
             token_amount(bad, 6)
 
 
+def test_the_commands_and_the_daemon_read_one_password_variable() -> None:
+    from ap_avs.eigenlayer.keys import PASSWORD_ENV
+    from ap_avs.operator.app import KEY_PASSWORD_ENV
+
+    assert PASSWORD_ENV == KEY_PASSWORD_ENV
+
+
 def test_keys_come_from_a_keystore_with_its_password_or_raw_in_development(
     tmp_path: Path,
 ) -> None:
@@ -172,19 +179,19 @@ def test_keys_come_from_a_keystore_with_its_password_or_raw_in_development(
     address = create_keystore(path, "pw", key, iterations=2)
     assert address == Account.from_key(key).address
     assert oct(path.stat().st_mode)[-3:] == "600"
-    env = {"OPERATOR_ECDSA_KEY_PASSWORD": "pw"}
+    env = {"AP_AVS_ECDSA_KEY_PASSWORD": "pw"}
     loaded = load_operator_key(keystore=path, raw_key=None, environment="production", env=env)
     assert loaded == key
     with pytest.raises(ConfigError, match="exists already"):
         create_keystore(path, "pw", iterations=2)
-    with pytest.raises(ConfigError, match="OPERATOR_ECDSA_KEY_PASSWORD"):
+    with pytest.raises(ConfigError, match="AP_AVS_ECDSA_KEY_PASSWORD"):
         load_operator_key(keystore=path, raw_key=None, environment="production", env={})
     with pytest.raises(ConfigError, match="cannot decrypt"):
         load_operator_key(
             keystore=path,
             raw_key=None,
             environment="production",
-            env={"OPERATOR_ECDSA_KEY_PASSWORD": "wrong"},
+            env={"AP_AVS_ECDSA_KEY_PASSWORD": "wrong"},
         )
     (tmp_path / "bad.json").write_text(json.dumps({"version": 3}))
     with pytest.raises(ConfigError, match="cannot decrypt"):

@@ -255,9 +255,9 @@ def test_status_explains_each_missing_step_and_register_takes_them(
     )
     no_password = cli.invoke(cli_app, ["status", "-c", str(by_file)], env={})
     assert no_password.exit_code == 2
-    assert "OPERATOR_ECDSA_KEY_PASSWORD" in no_password.output
+    assert "AP_AVS_ECDSA_KEY_PASSWORD" in no_password.output
     from_file = cli.invoke(
-        cli_app, ["status", "-c", str(by_file)], env={"OPERATOR_ECDSA_KEY_PASSWORD": "secret"}
+        cli_app, ["status", "-c", str(by_file)], env={"AP_AVS_ECDSA_KEY_PASSWORD": "secret"}
     )
     assert Account.from_key(key).address in from_file.output
 

@@ -4,7 +4,7 @@
 ``cli.py`` mounts them. Each reads the operator config (``-c``): its ``eigenlayer`` section names
 the contracts and the operator set, the RPC is ``eigenlayer.eth_rpc_url`` (else ``eth_rpc_url``,
 else ``target_chain.eth_rpc_url``), and the key is the keystore ``ecdsa_private_key_store_path``
-(password in ``OPERATOR_ECDSA_KEY_PASSWORD``) or, in development, ``ecdsa_private_key``.
+(password in ``AP_AVS_ECDSA_KEY_PASSWORD``) or, in development, ``ecdsa_private_key``.
 Errors print one line (``error: …``, the contracts' reasons decoded) and exit 2; ``status``
 exits 1 while something is missing.
 """

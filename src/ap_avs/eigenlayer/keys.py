@@ -22,7 +22,8 @@ from eth_account import Account
 
 from ap_avs.errors import ConfigError
 
-PASSWORD_ENV: Final = "OPERATOR_ECDSA_KEY_PASSWORD"
+PASSWORD_ENV: Final = "AP_AVS_ECDSA_KEY_PASSWORD"
+"""The same variable the operator daemon reads (``operator.app.KEY_PASSWORD_ENV``)."""
 
 
 def load_operator_key(
