@@ -172,3 +172,17 @@ async def test_production_refusal_stops_an_in_process_start(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="config key 'jwt_secret'"):
         async with running_aggregator(cfg):
             pass
+
+
+def test_eigenlayer_admission_replaces_the_allow_list() -> None:
+    """With operators admitted by stake, an empty allow-list is no longer a refusal."""
+    eigenlayer = {
+        "delegation_manager": "0x" + "01" * 20,
+        "strategy_manager": "0x" + "02" * 20,
+        "allocation_manager": "0x" + "03" * 20,
+        "avs": "0x" + "04" * 20,
+        "strategies": [{"address": "0x" + "05" * 20, "minimum_stake": 1}],
+    }
+    assert check_production(production(approved_operators=[], eigenlayer=eigenlayer)) == []
+    with pytest.raises(ConfigError, match="config key 'approved_operators'"):
+        check_production(production(approved_operators=[]))

@@ -42,9 +42,30 @@ _GET_NONCE: Final = selector("getNonce(address,uint192)")
 
 
 class CallReverted(Unavailable):
-    """An ``eth_call`` reverted; not retryable with the same arguments."""
+    """An ``eth_call`` reverted; not retryable with the same arguments.
+
+    Attributes:
+        data: the revert data the node returned (custom error, ``Error(string)``), if any.
+    """
 
     retryable = False
+
+    def __init__(self, message: str, *, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
+
+
+def _revert_data(error: dict[str, Any]) -> bytes:
+    """The revert data of a JSON-RPC error (``data`` as hex, or nested as ``data.data``)."""
+    data = error.get("data")
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            return bytes.fromhex(data[2:])
+        except ValueError:
+            return b""
+    return b""
 
 
 class ChainClient:
@@ -97,7 +118,8 @@ class ChainClient:
             message = str(error.get("message", error)) if isinstance(error, dict) else str(error)
             code = error.get("code") if isinstance(error, dict) else None
             if code in _REVERT_CODES or "revert" in message.lower():
-                raise CallReverted(f"{method} reverted: {message}")
+                data = _revert_data(error) if isinstance(error, dict) else b""
+                raise CallReverted(f"{method} reverted: {message}", data=data)
             raise Unavailable(f"chain RPC {method} failed: {message}")
         return body.get("result")
 

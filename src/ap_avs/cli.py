@@ -15,6 +15,7 @@ import typer
 from ap_avs import log
 from ap_avs.config import load_aggregator_config, load_operator_config
 from ap_avs.daemon import run_until_signal
+from ap_avs.eigenlayer import cli as el_cli
 from ap_avs.errors import ApAvsError
 from ap_avs.ops import cli as ops_cli
 from ap_avs.version import __version__
@@ -95,6 +96,9 @@ def devnet(
     sepolia_fixtures: Annotated[
         bool, typer.Option(help="also place Sepolia's USDC/LINK/WETH and ETH/USD feed")
     ] = False,
+    eigenlayer: Annotated[
+        bool, typer.Option(help="also deploy EigenLayer's core and the AVS's operator set")
+    ] = False,
 ) -> None:
     """Run a local chain with the account-abstraction contracts and a bundler."""
     from ap_avs.devnet import DevnetError, DevnetOptions, run_devnet
@@ -106,6 +110,7 @@ def devnet(
         block_time=block_time,
         state_file=state,
         sepolia_fixtures=sepolia_fixtures,
+        eigenlayer=eigenlayer,
     )
     try:
         run_until_signal(lambda stop: run_devnet(options, stop))
@@ -136,6 +141,11 @@ def dev(
 
 
 app.command("create-api-key", help="Same as `api-key create`.")(ops_cli.api_key_create)
+
+app.command("register")(el_cli.register_command)
+app.command("deregister")(el_cli.deregister_command)
+app.command("status")(el_cli.status_command)
+app.command("create-operator-key")(el_cli.create_key_command)
 app.command("backup")(ops_cli.backup)
 app.command("restore")(ops_cli.restore)
 app.command("migrate")(ops_cli.migrate)

@@ -256,6 +256,56 @@ class ClientTlsConfig(_Section):
         return self
 
 
+class EigenLayerStrategyConfig(_Section):
+    """A strategy of the operator set that admission counts, and the stake it requires."""
+
+    address: Address
+    minimum_stake: int = Field(default=0, ge=0)
+    """Minimum slashable stake, in the strategy's shares (wei of the token for a 1:1 strategy)."""
+
+
+class EigenLayerConfig(_Section):
+    """EigenLayer's core contracts and our AVS's operator set. When this section is present the
+    aggregator admits only members of the set with the minimum slashable stake (in place of
+    ``approved_operators``).
+
+    Usage (aggregator.yaml)::
+
+        eigenlayer:
+          delegation_manager: "0x…"
+          strategy_manager: "0x…"
+          allocation_manager: "0x…"
+          avs: "0x…"
+          operator_set_id: 0
+          strategies: [{address: "0x…", minimum_stake: 1000000000000000000000}]
+    """
+
+    eth_rpc_url: str = ""
+    """The chain EigenLayer is on; empty: the daemon's own RPC (smart_wallet / target chain)."""
+    delegation_manager: Address
+    strategy_manager: Address
+    allocation_manager: Address
+    avs_directory: OptionalAddress = ""
+    permission_controller: OptionalAddress = ""
+    avs: Address
+    """The AVS's account (owner of the operator set)."""
+    operator_set_id: int = Field(default=0, ge=0, lt=2**32)
+    strategies: list[EigenLayerStrategyConfig] = Field(min_length=1)
+    refresh_seconds: float = Field(default=60.0, gt=0)
+    """Every operator's standing is read again at least this often."""
+    event_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the contracts' events are read (a change refreshes the operators it names)."""
+
+
+class OperatorEigenLayerConfig(EigenLayerConfig):
+    """The operator's view of the same contracts, plus what ``ap-avs register`` sends."""
+
+    metadata_uri: str = ""
+    """Operator metadata URI given at registration."""
+    allocation_delay: int = Field(default=0, ge=0, lt=2**32)
+    """Blocks before the operator's allocations take effect (set at registration)."""
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -342,6 +392,7 @@ class AggregatorConfig(_YamlSettings):
     """``off`` runs operators' reports unverified: development only (logged at start)."""
     verification: VerificationConfig = VerificationConfig()
     trigger_quorum: QuorumConfig = QuorumConfig()
+    eigenlayer: EigenLayerConfig | None = None
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)
@@ -440,6 +491,7 @@ class OperatorConfig(_YamlSettings):
     event_confirmations: int = Field(default=0, ge=0)
     ping_interval_seconds: float = Field(default=5.0, gt=0)
     delivery_concurrency: int = Field(default=32, gt=0)
+    eigenlayer: OperatorEigenLayerConfig | None = None
 
 
 def split_host_port(value: str) -> tuple[str, int]:

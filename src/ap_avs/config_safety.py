@@ -100,17 +100,8 @@ def secret_problem(secret: str) -> str | None:
 
 
 def eigenlayer_configured(cfg: AggregatorConfig) -> bool:
-    """Whether operators are admitted by EigenLayer registration and stake.
-
-    The ``eigenlayer`` config section is being added by the EigenLayer admission work; until it
-    is there this is always False. (Read by name so that this module needs no change when it
-    lands: a present, non-empty section counts.)
-    """
-    section = getattr(cfg, "eigenlayer", None)
-    if section is None:
-        return False
-    enabled = getattr(section, "enabled", True)
-    return bool(enabled)
+    """Whether operators are admitted by EigenLayer registration and stake (``eigenlayer``)."""
+    return cfg.eigenlayer is not None
 
 
 def is_loopback(host: str) -> bool:

@@ -26,6 +26,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import CollectorRegistry
 
 from ap_avs._proto import avs_pb2, node_pb2
+from ap_avs.aggregator.admission import StakeAdmission
 from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
 from ap_avs.aggregator.http import HttpServer, Readiness, build_app
@@ -38,6 +39,7 @@ from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
 from ap_avs.config_safety import check_production
 from ap_avs.domain.validation import WorkflowLimits
+from ap_avs.eigenlayer import EigenLayerReader, target_of
 from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.executions import ExecutionService
@@ -93,6 +95,7 @@ class AggregatorApp:
         self.metrics = RpcMetrics(self.registry)
         self.events = WorkflowEvents()
         self.chain_stack: ChainStack | None = None
+        self.admission: StakeAdmission | None = None
         self._store_lock: StoreLock | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
@@ -220,7 +223,14 @@ class AggregatorApp:
         )
         self.queue = JobQueue(store)
         self.node = build_node_side(
-            cfg, store, self.events, self.queue, workflows, chain=chain, chain_id=chain_id
+            cfg,
+            store,
+            self.events,
+            self.queue,
+            workflows,
+            chain=chain,
+            chain_id=chain_id,
+            admission=self.admission,
         )
         self.workers = Workers(self.queue, runs, count=engine.workers)
         executions = ExecutionService(workflow_repo, execution_repo, runs, self.queue)
@@ -232,6 +242,33 @@ class AggregatorApp:
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
         )
         return Services(keys, wallets, secrets, workflows, executions, simulator, api_keys)
+
+    def _stake_admission(
+        self, chain: ChainClient | None, resources: contextlib.AsyncExitStack
+    ) -> StakeAdmission | None:
+        """Admission by EigenLayer stake when the config has ``eigenlayer`` (else None)."""
+        section = self.config.eigenlayer
+        if section is None:
+            return None
+        url = section.eth_rpc_url or self.config.eth_rpc_url or self.config.smart_wallet.eth_rpc_url
+        if not url:
+            raise ConfigError(
+                "config key 'eigenlayer.eth_rpc_url': required (or smart_wallet.eth_rpc_url)"
+            )
+        client = chain if chain is not None and chain.url == url else ChainClient(url)
+        if client is not chain:
+            resources.push_async_callback(client.aclose)
+        target = target_of(section)
+        logger.info(
+            "operators are admitted by EigenLayer stake: %s, minimums %s",
+            target.operator_set,
+            {m.strategy: m.minimum for m in target.strategies},
+        )
+        return StakeAdmission(
+            EigenLayerReader(client, target),
+            refresh_seconds=section.refresh_seconds,
+            event_poll_seconds=section.event_poll_seconds,
+        )
 
     def _secret_cipher(self) -> SecretCipher:
         """The secrets key from config, else from ``<db_path>/secrets.key`` (created once, 0600)."""
@@ -349,6 +386,7 @@ class AggregatorApp:
             resources.push_async_callback(sandbox.close)
             http_client = httpx.AsyncClient(timeout=self.config.engine.http_timeout_seconds)
             resources.push_async_callback(http_client.aclose)
+            self.admission = self._stake_admission(chain, resources)
             services = self._services(store, chain, chain_id, sandbox, http_client)
             if self.chain_stack is not None:
                 resources.push_async_callback(self.chain_stack.aclose)
@@ -366,7 +404,9 @@ class AggregatorApp:
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
-            telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
+            telemetry = Telemetry(
+                store, queue=self.queue, operators=self.node.dispatcher, stake=self.admission
+            )
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 routes = telemetry_routes(telemetry)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ap_avs.aggregator.admission import StakeAdmission
 from ap_avs.aggregator.dispatch import Dispatcher, DispatchSettings, OperatorRecords
 from ap_avs.aggregator.node_api import NodeApi, NodeServices, WorkflowControl
 from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
@@ -80,6 +81,7 @@ class NodeSide:
     records: OperatorRecords
     gate: TriggerGate
     evidence: EvidenceRepo
+    admission: StakeAdmission | None = None
 
     async def start(self) -> None:
         """Load enabled workflows, stored assignments and suspensions (before the server
@@ -89,8 +91,14 @@ class NodeSide:
         await self.dispatcher.load()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Run dispatch until ``stop`` is set; then every operator stream is ended."""
-        await self.dispatcher.run(stop)
+        """Run dispatch (and admission's refresh) until ``stop`` is set; then every operator
+        stream is ended."""
+        if self.admission is None:
+            await self.dispatcher.run(stop)
+            return
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.admission.run(stop), name="admission")
+            await self.dispatcher.run(stop)
 
 
 def build_node_side(
@@ -105,13 +113,16 @@ def build_node_side(
     monotonic: Callable[[], float] = time.monotonic,
     chain: ChainClient | None = None,
     chain_id: int | None = None,
+    admission: StakeAdmission | None = None,
 ) -> NodeSide:
     """Build the Node servicer, its interceptor, the dispatcher (subscribed to ``events``) and
     the trigger gate, which verifies block and event reports through ``chain`` (the
     aggregator's own RPC client, on chain ``chain_id``).
 
     ``settings``, ``now_ms`` (wall clock, ms) and ``monotonic`` (liveness clock, s) are for
-    tests; by default the settings come from the config section ``operators``.
+    tests; by default the settings come from the config section ``operators``. With an
+    ``admission`` (config ``eigenlayer``) operators are admitted by stake instead of the
+    allow-list, and one that loses admission is evicted from dispatch.
     """
     workflows = WorkflowRepo(store)
     chosen = settings or dispatch_settings(config)
@@ -146,6 +157,16 @@ def build_node_side(
     )
     services = NodeServices(dispatcher, gate, workflows, records, control, clock)
     servicer = NodeApi(services)
-    allow = OperatorAllowList(config.approved_operators, environment=config.environment)
-    interceptor = NodeAuthInterceptor(allow, now_ms=clock, on_authenticated=dispatcher.touch)
-    return NodeSide(servicer, interceptor, dispatcher, records, gate, EvidenceRepo(store))
+    allow = (
+        OperatorAllowList(config.approved_operators, environment=config.environment)
+        if admission is None
+        else None  # admitted by EigenLayer stake; approved_operators does not apply
+    )
+    interceptor = NodeAuthInterceptor(
+        allow, now_ms=clock, on_authenticated=dispatcher.touch, admission=admission
+    )
+    if admission is not None:
+        admission.on_revoked(dispatcher.evict)
+    return NodeSide(
+        servicer, interceptor, dispatcher, records, gate, EvidenceRepo(store), admission
+    )

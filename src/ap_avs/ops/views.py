@@ -2,10 +2,11 @@
 keys and values as text. Shared by the admin console and the telemetry page.
 
 * :func:`operator_statuses` joins the stored ``operator:`` records (last Ping: version, block,
-  events) with the live dispatcher (connected streams, assignments) and the accountability
-  records (refused reports counted under ``evidence_count:``, ``suspended:``). Without a
-  dispatcher (a stopped store) ``connected`` is unknown (None) and assignments come from
-  ``assign:`` keys.
+  events) with the live dispatcher (connected streams, assignments), the accountability
+  records (refused reports counted under ``evidence_count:``, ``suspended:``) and, when
+  operators are admitted by EigenLayer stake, each one's membership and allocated stake.
+  Without a dispatcher (a stopped store) ``connected`` is unknown (None) and assignments come
+  from ``assign:`` keys.
 * :func:`executions_since` counts ``history:`` records whose execution id (a ULID, so its first
   ten characters are its time) is at or after a moment. History keys are ordered by workflow
   first, so it skips from workflow to workflow: one seek to find the next workflow id and one
@@ -42,6 +43,59 @@ class OperatorDirectory(Protocol):
     def assigned_to(self, address: str) -> set[str]: ...
 
 
+class StakeFacts(Protocol):
+    """What admission by stake last read of one operator (`admission.Verdict` is one)."""
+
+    @property
+    def member(self) -> bool: ...
+
+    @property
+    def slashable(self) -> Mapping[str, int]: ...
+
+    @property
+    def refusal(self) -> str | None: ...
+
+    @property
+    def block(self) -> int: ...
+
+
+class StakeDirectory(Protocol):
+    """Admission by EigenLayer stake (`admission.StakeAdmission` is one)."""
+
+    def verdict(self, address: str) -> StakeFacts | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StakeStatus:
+    """An operator's EigenLayer standing as admission last read it."""
+
+    admitted: bool
+    member: bool
+    slashable: tuple[tuple[str, int], ...]
+    """Allocated, slashable stake per strategy (shares)."""
+    block: int
+    refusal: str | None
+
+    @classmethod
+    def of(cls, facts: StakeFacts) -> StakeStatus:
+        return cls(
+            admitted=facts.refusal is None,
+            member=facts.member,
+            slashable=tuple(sorted(facts.slashable.items())),
+            block=facts.block,
+            refusal=facts.refusal,
+        )
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "admitted": self.admitted,
+            "member": self.member,
+            "slashable": {strategy: str(amount) for strategy, amount in self.slashable},
+            "block": self.block,
+            "refusal": self.refusal,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorStatus:
     """One operator as the telemetry page and the admin console show it."""
@@ -57,6 +111,8 @@ class OperatorStatus:
     invalid_reports: int = 0
     """Refused trigger reports (evidence records) counted against the operator."""
     suspended: bool = False
+    stake: StakeStatus | None = None
+    """None: admission by stake is off, or this operator was not read yet."""
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -70,6 +126,7 @@ class OperatorStatus:
             "assigned": list(self.assigned),
             "invalid_reports": self.invalid_reports,
             "suspended": self.suspended,
+            "eigenlayer": self.stake.to_json() if self.stake is not None else None,
         }
 
 
@@ -95,10 +152,10 @@ async def _stored_assignments(kv: KV) -> dict[str, list[str]]:
 
 
 async def operator_statuses(
-    kv: KV, directory: OperatorDirectory | None = None
+    kv: KV, directory: OperatorDirectory | None = None, stake: StakeDirectory | None = None
 ) -> list[OperatorStatus]:
     """Every operator with a stored record or a live stream: connected first, then by the time
-    they were last seen (newest first)."""
+    they were last seen (newest first); with ``stake``, each one's EigenLayer standing."""
     records: dict[str, Mapping[str, JsonValue]] = {}
     for key, raw in await kv.scan(keys.OPERATORS):
         try:
@@ -132,10 +189,16 @@ async def operator_statuses(
                 assigned=assigned,
                 invalid_reports=counts.get(address, 0),
                 suspended=address in suspended,
+                stake=_stake(stake, address),
             )
         )
     found.sort(key=lambda op: (not op.connected, -(op.last_seen_ms or 0), op.address))
     return found
+
+
+def _stake(stake: StakeDirectory | None, address: str) -> StakeStatus | None:
+    facts = stake.verdict(address) if stake is not None else None
+    return StakeStatus.of(facts) if facts is not None else None
 
 
 def ulid_floor(ms: int) -> str:

@@ -213,6 +213,12 @@ class Dispatcher:
             return False
         return self.connections.send(address, OperatorMessage(MessageOp.DISABLE, workflow_id))
 
+    def evict(self, address: str, reason: str) -> None:
+        """The operator lost its admission: end its stream now and move its workflows to
+        other operators at the next dispatch step."""
+        self.connections.evict(address, f"operator {address} is no longer admitted: {reason}")
+        self._dirty = True
+
     def send_immediate(self, wf: Workflow) -> bool:
         """Ask the assigned operator to fire ``wf`` now (ImmediateTrigger); False if none."""
         assignee = self._assign.get(wf.id)
