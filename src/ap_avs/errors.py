@@ -6,7 +6,9 @@ them into gRPC status codes; nothing below imports grpc.
 
     ApAvsError                      base; ``message``, ``error_code``, ``retryable``
     ├── InvalidArgument             the request is wrong: fix it and retry        INVALID_ARGUMENT
-    │   └── ScriptError             a user's JavaScript failed (ap_avs.sandbox)
+    │   ├── ScriptError             a user's JavaScript failed (ap_avs.sandbox)
+    │   └── ReportRefused           an operator's trigger report contradicts the chain or
+    │                               the schedule (kept as evidence against it)
     ├── Unauthenticated             missing, malformed or expired credentials     UNAUTHENTICATED
     ├── PermissionDenied            authenticated, but not allowed                PERMISSION_DENIED
     ├── NotFound                    no such thing for this caller                 NOT_FOUND
@@ -102,6 +104,15 @@ class ApAvsError(Exception):
 
 class InvalidArgument(ApAvsError):
     """The request is malformed or breaks a rule; the message says which field and why."""
+
+
+class ReportRefused(InvalidArgument):
+    """An operator reported a trigger that did not happen as reported (wrong log, block, fork
+    or fire time). The report is kept as evidence; ``reason`` is the short cause."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"trigger report refused: {reason}")
+        self.reason = reason
 
 
 class Unauthenticated(ApAvsError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -271,9 +270,7 @@ async def test_publishing_never_waits_on_a_full_operator_queue(
         for n in range(50):
             wf = workflow(id=f"01jd5x3m6y8q2w4e6r8t0y{n:04d}")
             await h.repo.create(wf, max_active_per_owner=None)
-            started = time.perf_counter()
-            events.publish(WorkflowEventKind.CREATED, wf)
-            assert time.perf_counter() - started < 0.01
+            events.publish(WorkflowEventKind.CREATED, wf)  # synchronous: it cannot wait on readers
             made.add(wf.id)
         await dispatcher.wait_until(lambda: len(dispatcher.assignments()) == 51, 5)
         assert dispatcher.connections.backlog(conn.address) <= 3

@@ -28,6 +28,8 @@ from ap_avs.aggregator.operator_api import NodeApi
 from ap_avs.aggregator.operator_side import NodeSide, build_node_side
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth.operator_requests import HEADER_OPERATOR, OperatorSigner
+from ap_avs.auth.trigger_reports import sign_report
+from ap_avs.chain import ChainClient
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.nodes import Edge, Node, NodeKind, RestApiConfig
 from ap_avs.domain.triggers import (
@@ -148,13 +150,31 @@ async def serving(
     environment: Literal["development", "production"] = "development",
     settings: DispatchSettings = FAST,
     monotonic: Callable[[], float] = time.monotonic,
+    chain: ChainClient | None = None,
+    chain_id: int | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Harness]:
     kv = MemoryKV()
     repo, events = WorkflowRepo(kv), WorkflowEvents()
     queue, control = JobQueue(kv), FakeControl(repo, events)
-    config = aggregator_config(tmp_path, approved_operators=list(approved), environment=environment)
+    # Most tests here are about authentication, assignment and dedup, with no chain: their
+    # reports run unverified (tests/aggregator/test_trigger_quorum.py and
+    # tests/integration/test_verified_triggers.py pass ``trigger_verification="strict"``).
+    if environment == "development":
+        overrides.setdefault("trigger_verification", "off")
+    config = aggregator_config(
+        tmp_path, approved_operators=list(approved), environment=environment, **overrides
+    )
     node = build_node_side(
-        config, kv, events, queue, control, settings=settings, monotonic=monotonic
+        config,
+        kv,
+        events,
+        queue,
+        control,
+        settings=settings,
+        monotonic=monotonic,
+        chain=chain,
+        chain_id=chain_id,
     )
     server = grpc.aio.server(
         interceptors=[ErrorInterceptor(RpcMetrics(CollectorRegistry())), node.interceptor]
@@ -174,6 +194,13 @@ async def serving(
         await kv.close()
 
 
+OUTPUT_KINDS = {
+    "block_trigger": TriggerKind.BLOCK,
+    "fixed_time_trigger": TriggerKind.FIXED_TIME,
+    "cron_trigger": TriggerKind.CRON,
+    "event_trigger": TriggerKind.EVENT,
+    "manual_trigger": TriggerKind.MANUAL,
+}
 ALL = node_pb2.SyncMessagesReq.Capabilities(
     event_monitoring=True, block_monitoring=True, time_monitoring=True
 )
@@ -253,7 +280,13 @@ class Operator:
         await self.signal.wait_until(predicate, within)
 
     async def notify(
-        self, task_id: str, request_id: str, data: Any = None, kind: str = "block_trigger"
+        self,
+        task_id: str,
+        request_id: str,
+        data: Any = None,
+        kind: str = "block_trigger",
+        *,
+        sign: bool = True,
     ) -> node_pb2.NotifyTriggersResp:
         request = node_pb2.NotifyTriggersReq(
             address=self.address, task_id=task_id, trigger_request_id=request_id
@@ -262,6 +295,14 @@ class Operator:
         output.SetInParent()
         if data is not None:
             output.data.CopyFrom(convert.json_to_value(data))
+        if sign:
+            request.signature = sign_report(
+                self.signer,
+                task_id=task_id,
+                occurrence=request_id,
+                kind=OUTPUT_KINDS[kind],
+                data=convert.value_to_json(output.data) if output.HasField("data") else None,
+            )
         return await self.stub.NotifyTriggers(request, metadata=self.md("NotifyTriggers"))
 
     async def close(self) -> None:

@@ -288,9 +288,7 @@ async def test_contract_write_deploys_the_wallet_and_mints_through_the_paymaster
     paymaster_before = await env.chain.balance(env.devnet.paymaster)
     config = write_config(token, mint("{{settings.runner}}", 1_500_000), mint(recipient, 7))
 
-    started = time.monotonic()
     result = await env.run(owner, NodeKind.CONTRACT_WRITE, config, {"settings": {"runner": wallet}})
-    elapsed = time.monotonic() - started
 
     assert result.success, result.error
     assert await env.chain.code(wallet) != "0x"
@@ -319,7 +317,6 @@ async def test_contract_write_deploys_the_wallet_and_mints_through_the_paymaster
         "provider": "chain_rpc",
         "chain_id": 31337,
     }
-    assert elapsed < 10
 
 
 async def test_simulated_write_sends_nothing(env: Env) -> None:

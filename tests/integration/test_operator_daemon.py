@@ -150,7 +150,7 @@ class FakeAggregator:
         return f"127.0.0.1:{self.port}"
 
 
-async def wait_for(condition: Callable[[], object], within: float = 10.0, what: str = "") -> None:
+async def wait_for(condition: Callable[[], object], within: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:

@@ -85,7 +85,7 @@ def assignment(
     return Assignment(workflow_id, trigger, **window)
 
 
-async def wait_for(condition: Callable[[], Any], within: float = 5.0) -> None:
+async def wait_for(condition: Callable[[], Any], within: float = 20.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:

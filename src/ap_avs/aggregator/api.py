@@ -21,6 +21,7 @@ from ap_avs.auth import KeyService
 from ap_avs.clock import now_ms
 from ap_avs.domain.pagination import PageInfo, PageRequest
 from ap_avs.domain.signin import validate_wallet_for_signature_format
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.secrets import SecretChange, SecretService
 from ap_avs.engine.simulate import Simulator
@@ -76,6 +77,8 @@ class Services:
     workflows: WorkflowService
     executions: ExecutionService
     simulator: Simulator
+    api_keys: ApiKeyService
+    """API key records: ``GetKey`` refuses a revoked or unknown API key."""
     now_ms: Callable[[], int] = now_ms
 
 
@@ -96,7 +99,9 @@ class AggregatorApi(ChainApi):
         return avs_pb2.GetSignatureFormatResp(message=message)
 
     async def GetKey(self, request: avs_pb2.GetKeyReq, context: Ctx) -> avs_pb2.KeyResp:
-        return avs_pb2.KeyResp(key=self._s.keys.get_key(request.message, request.signature))
+        return avs_pb2.KeyResp(
+            key=await self._s.api_keys.get_key(request.message, request.signature)
+        )
 
     # --- wallets -------------------------------------------------------------------------------
 

@@ -6,14 +6,19 @@ has authenticated the operator (:func:`~ap_avs.aggregator.operator_auth.current_
 address carried in a request must be that operator's.
 
 * ``SyncMessages`` registers the stream with the dispatcher and relays its messages.
-* ``NotifyTriggers`` is accepted only from the workflow's assigned operator and goes through
-  :meth:`JobQueue.accept_trigger` (persistent dedup, one transaction). An operator that is not
-  the assignee of a workflow that is gone or stopped is told to stop watching it.
+* ``NotifyTriggers`` is accepted only from one of the workflow's assigned operators (in quorum
+  mode there are several), never from a suspended one, and goes through the
+  :class:`~ap_avs.aggregator.verification.TriggerGate` (signature, verification against the
+  chain and clock, evidence, quorum) and then :meth:`JobQueue.accept_trigger` (persistent
+  dedup, one transaction). An operator that is not an assignee of a workflow that is gone or
+  stopped is told to stop watching it.
 * ``ReportEventOverload`` (assignee only) disables the workflow through :class:`WorkflowControl`.
 
 Raises (as statuses, through the ErrorInterceptor): ``PermissionDenied`` (address mismatch,
-not the assignee), ``InvalidArgument`` (bad task id, no trigger output or occurrence),
-``QuotaExceeded`` (reconnecting too fast), ``StoreError`` (retry: the report was not taken).
+not the assignee, suspended), ``InvalidArgument`` (bad task id, no trigger output or
+occurrence), ``ReportRefused`` (a false report, kept as evidence), ``Unauthenticated`` (report
+not signed by the operator), ``Unavailable`` (cannot verify now: retry), ``QuotaExceeded``
+(reconnecting too fast), ``StoreError`` (retry: the report was not taken).
 """
 
 from __future__ import annotations
@@ -37,13 +42,14 @@ from ap_avs.aggregator.dispatch import (
     OperatorRecords,
 )
 from ap_avs.aggregator.operator_auth import current_operator
+from ap_avs.aggregator.verification import Report, TriggerGate
+from ap_avs.auth.trigger_reports import data_digest
 from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.workflow import TaskStatus
 from ap_avs.engine.queue import (
     FiredTrigger,
-    JobQueue,
     TriggerOutcome,
     TriggerVerdict,
     assess,
@@ -66,6 +72,7 @@ STATUS_OF: Final = {
     TriggerVerdict.EXHAUSTED: "exhausted",
     TriggerVerdict.EXPIRED: "expired",
     TriggerVerdict.NOT_STARTED: "not_started",
+    TriggerVerdict.AWAITING_QUORUM: "awaiting_quorum",
 }
 """NotifyTriggers ``status`` per verdict (§11 literals; ``disabled`` is ours: upstream ran
 triggers of disabled workflows)."""
@@ -101,6 +108,8 @@ def message_for(outcome: TriggerOutcome) -> str:
             return "Task has expired"
         case TriggerVerdict.NOT_STARTED:
             return "Task has not reached start time"
+        case TriggerVerdict.AWAITING_QUORUM:
+            return "Trigger counted; waiting for more operators to report it"
     status = (outcome.status or TaskStatus.DISABLED).wire_name
     return f"Task is not enabled (status {status}) - operator should stop monitoring"
 
@@ -166,7 +175,7 @@ class NodeServices:
     :func:`~ap_avs.aggregator.operator_side.build_node_side`."""
 
     dispatcher: Dispatcher
-    queue: JobQueue
+    gate: TriggerGate
     workflows: WorkflowRepo
     records: OperatorRecords
     control: WorkflowControl
@@ -248,7 +257,11 @@ class NodeApi:
         _same_operator(request.address, operator, "NotifyTriggers address")
         workflow_id = _workflow_id(request.task_id)
         now = self._now_ms()
-        if self._s.dispatcher.assignee(workflow_id) != operator.lower():
+        if self._s.dispatcher.is_suspended(operator):
+            raise PermissionDenied(
+                f"operator {operator} is suspended after invalid trigger reports"
+            )
+        if operator.lower() not in self._s.dispatcher.assignees(workflow_id):
             outcome = await self._not_assigned(workflow_id, operator, now)
         else:
             fired = fired_trigger_from_pb(request)
@@ -259,9 +272,17 @@ class NodeApi:
                     "trigger_request_id is required: <taskId>:<occurrence> (block number, "
                     "tx hash and log index, or fire time)"
                 )
-            outcome = await self._s.queue.accept_trigger(
-                workflow_id, occurrence, fired, operator=operator.lower(), now_ms=now
+            report = Report(
+                operator=operator.lower(),
+                workflow_id=workflow_id,
+                request_id=request.trigger_request_id,
+                occurrence=occurrence,
+                fired=fired,
+                digest=data_digest(fired.data),
+                signature=request.signature,
+                request=request.SerializeToString(),
             )
+            outcome = await self._s.gate.accept(report)
         return node_pb2.NotifyTriggersResp(
             updated_at=_timestamp(now),
             remaining_executions=outcome.remaining_executions,
@@ -288,7 +309,7 @@ class NodeApi:
         operator = self._caller()
         _same_operator(request.operator_address, operator, "operator_address")
         workflow_id = _workflow_id(request.task_id)
-        if self._s.dispatcher.assignee(workflow_id) != operator.lower():
+        if operator.lower() not in self._s.dispatcher.assignees(workflow_id):
             wf = await self._s.workflows.get(workflow_id)
             if wf is not None and wf.status is TaskStatus.ENABLED:
                 raise PermissionDenied(

@@ -9,7 +9,8 @@ checksummed address is then available to the servicer through :func:`current_ope
 
 Allow-list: ``approved_operators`` from config, compared case-insensitively. An empty list
 allows every authenticated operator in development (with a warning at start-up) and refuses
-every operator in production.
+every operator in production. With an :class:`Admission` (EigenLayer stake, see
+:mod:`ap_avs.aggregator.admission`) that decides instead of the allow-list.
 
 Raises (mapped to statuses by the ErrorInterceptor, which must wrap this one):
     Unauthenticated: missing, malformed, stale, replayed or forged operator headers.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import grpc
 
@@ -69,6 +70,14 @@ class OperatorAllowList:
             )
 
 
+class Admission(Protocol):
+    """Decides, possibly reading the chain, whether an authenticated operator may operate."""
+
+    async def check(self, address: str) -> None:
+        """Raises PermissionDenied (not admitted) or Unavailable (cannot tell now)."""
+        ...
+
+
 _operator: ContextVar[str] = ContextVar("operator")
 
 
@@ -89,26 +98,45 @@ class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def __init__(
         self,
-        allow: OperatorAllowList,
+        allow: OperatorAllowList | None,
         *,
         now_ms: Callable[[], int] = now_ms,
         guard: ReplayGuard | None = None,
         on_authenticated: Callable[[str], None] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self._allow = allow
         self._now_ms = now_ms
         self._guard = guard or ReplayGuard(not_before_ms=self._now_ms())
         self._on_authenticated = on_authenticated
+        self._admission = admission
 
     def authenticate(self, context: grpc.aio.ServicerContext, method: str) -> str:
-        """The approved operator that signed this call.
+        """The operator that signed this call; approved by the allow-list unless an admission
+        decides (then :meth:`admit` asks it).
 
         Raises:
             Unauthenticated: bad or missing signature headers.
             PermissionDenied: not approved.
         """
         address = verify(context.invocation_metadata() or (), method, self._now_ms(), self._guard)
-        self._allow.check(address)
+        if self._admission is None:
+            if self._allow is None:
+                raise errors.InternalError("operator auth has neither allow-list nor admission")
+            self._allow.check(address)
+        return address
+
+    async def admit(self, context: grpc.aio.ServicerContext, method: str) -> str:
+        """The authenticated and admitted operator of this call (liveness hook told).
+
+        Raises:
+            Unauthenticated: bad or missing signature headers.
+            PermissionDenied: not approved or not admitted.
+            Unavailable: admission cannot be decided now.
+        """
+        address = self.authenticate(context, method)
+        if self._admission is not None:
+            await self._admission.check(address)
         if self._on_authenticated is not None:
             self._on_authenticated(address)
         return address
@@ -128,7 +156,7 @@ class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             unary = handler.unary_unary
 
             async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
-                _operator.set(self.authenticate(context, method))
+                _operator.set(await self.admit(context, method))
                 return await unary(request, context)
 
             return grpc.unary_unary_rpc_method_handler(
@@ -142,7 +170,7 @@ class NodeAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             async def authenticated_stream(
                 request: Any, context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
-                _operator.set(self.authenticate(context, method))
+                _operator.set(await self.admit(context, method))
                 async for item in stream(request, context):
                     yield item
 

@@ -28,7 +28,10 @@ Decisions beyond upstream (LESSONS.md 24, a maximum token lifetime):
 * ``verify`` (and the API-key path of ``GetKey``) reject a token without ``roles`` whose ``exp``
   lies more than ``max_key_lifetime`` (plus five minutes of clock slack) ahead, so lowering the
   limit also retires longer tokens issued earlier. API keys (a non-empty ``roles`` claim, only
-  mintable with the secret) keep their own ``exp``, ten years by default.
+  mintable with the secret) keep their own ``exp``, 90 days by default.
+* API keys are records (``domain/api_keys.py``): this module signs and checks the token and
+  reports its ``jti`` (:attr:`Principal.key_id`, :attr:`KeyGrant.api_key_id`); the caller
+  (``engine/api_keys.py``) then refuses a ``jti`` whose record is missing, revoked or expired.
 * Every token must carry a numeric ``exp`` (golang-jwt would accept one without); ``nbf`` is
   honoured when present. ``exp``/``nbf`` are checked against the injected clock.
 * The API-key path of ``GetKey`` applies the same audience rule as ``verify`` (upstream checks
@@ -64,6 +67,7 @@ from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidKeyError, InvalidTokenError
 
 from ap_avs.domain.addresses import address_bytes, is_hex_address
+from ap_avs.domain.api_keys import DEFAULT_LIFETIME, ROLE_ADMIN, ApiKey, new_api_key
 from ap_avs.domain.signin import (
     SIGNATURE_FORMAT_VALIDITY,
     SigninMessage,
@@ -79,12 +83,9 @@ ISSUER = "AvaProtocol"
 ALGORITHM = "HS256"
 LEGACY_HOLESKY_AUDIENCE = "17000"
 LEGACY_MAINNET_AUDIENCE = "1"
-ROLE_ADMIN = "admin"
-ROLE_READONLY = "readonly"
-ROLES = (ROLE_ADMIN, ROLE_READONLY)
 LEGACY_API_KEY_SUBJECT = "apikey"
 DEFAULT_MAX_KEY_LIFETIME = timedelta(days=30)
-API_KEY_DEFAULT_YEARS = 10
+API_KEY_DEFAULT_LIFETIME = DEFAULT_LIFETIME
 LIFETIME_SLACK = timedelta(minutes=5)
 """Clock slack allowed when checking a token's ``exp`` against the maximum lifetime."""
 
@@ -100,6 +101,7 @@ REASON_BAD_AUDIENCE = "User Auth key is invalid: invalid chainId in audience"
 REASON_BAD_SUBJECT = "User Auth key is invalid: subject must be a valid EOA address"
 REASON_ZERO_SUBJECT = "User Auth key is invalid: subject cannot be the zero address"
 REASON_WALLET_DERIVATION = "failed to derive smart wallet: {error}"
+REASON_API_KEY_REVOKED = "User Auth key is invalid: API key is revoked, expired or unknown"
 
 # GetKey messages (PROTOCOL.md §3.2, §11), complete as the client sees them.
 MSG_SIGNATURE_DECODE = "Unable to decode client's signature. Please check the message's format."
@@ -113,6 +115,7 @@ _SIGNATURE_HEX = re.compile(r"0[xX](?:[0-9a-fA-F]{2})*")
 _EIP191_PREFIX = b"\x19Ethereum Signed Message:\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
+_MILLISECOND = timedelta(milliseconds=1)
 _RECOMMENDED_SECRET_BYTES = 32
 _VERIFIED_CACHE_SIZE = 4096
 """Tokens whose signature and claims ``verify`` has already checked (see ``_Verified``)."""
@@ -142,6 +145,20 @@ class Principal:
 
     address: str
     """The caller's EOA, EIP-55 checksummed (the JWT ``sub``)."""
+    api_key: bool = False
+    """The token is an API key (it has ``roles``): its record must be checked."""
+    key_id: str = ""
+    """An API key's ``jti`` ("" when it has none, which no record matches)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyGrant:
+    """A user key from ``GetKey``, and the API key that vouched for it, if one did."""
+
+    token: str
+    api_key_id: str | None = None
+    """The ``jti`` of the API key given as the signature ("" when it has none); None when a
+    wallet signature vouched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,15 +279,24 @@ class KeyService:
         )
 
     def get_key(self, message: str, signature: str) -> str:
+        """The token of :meth:`exchange` (a caller that checks API key records uses that).
+
+        Raises:
+            InvalidArgument, Unauthenticated, InternalError: as :meth:`exchange`.
+        """
+        return self.exchange(message, signature).token
+
+    def exchange(self, message: str, signature: str) -> KeyGrant:
         """Exchange a signed sign-in message for a user key (``GetKey``, PROTOCOL.md §3.2).
 
         ``signature`` is either a ``0x`` hex EIP-191 signature by the message's wallet or, when
         it contains a ``.``, an API key allowed to act for that wallet (§3.4).
 
         Returns:
-            An HS256 JWT with claims exactly ``iss``, ``sub`` (checksummed wallet), ``aud``
-            (``[<chain id of the message>]``) and ``exp`` (``Expire At`` capped at now plus
-            the maximum key lifetime).
+            The grant: an HS256 JWT with claims exactly ``iss``, ``sub`` (checksummed wallet),
+            ``aud`` (``[<chain id of the message>]``) and ``exp`` (``Expire At`` capped at now
+            plus the maximum key lifetime), and the ``jti`` of the API key used, if any (whose
+            record the caller must check before handing the token out).
 
         Raises:
             InvalidArgument: The message is malformed or for another chain, or the signature
@@ -280,8 +306,9 @@ class KeyService:
             InternalError: The key could not be signed.
         """
         signin = parse_signin_message(message, server_chain_id=self._chain_id)
+        api_key_id: str | None = None
         if "." in signature:
-            self._check_api_key(signature, signin)
+            api_key_id = self._check_api_key(signature, signin)
         else:
             self._check_signature(message, signature, signin)
         now = self._now()
@@ -294,52 +321,90 @@ class KeyService:
             "aud": [str(signin.chain_id)],
             "exp": exp,
         }
+        return KeyGrant(self._sign(claims), api_key_id)
+
+    def user_key(self, subject: str, lifetime: timedelta | None = None) -> str:
+        """A stateless user key for ``subject``, as ``GetKey`` issues (tests, tools).
+
+        Args:
+            subject: A hex address; the key carries it checksummed.
+            lifetime: Default and at most the maximum key lifetime.
+
+        Raises:
+            InvalidArgument: ``subject`` is not a hex address.
+        """
+        if not is_hex_address(subject):
+            raise InvalidArgument("a user key subject must be a hex address")
+        now = self._now()
+        longest = self._max_lifetime if lifetime is None else min(lifetime, self._max_lifetime)
+        claims: dict[str, object] = {
+            "iss": ISSUER,
+            "sub": to_checksum_address(address_bytes(subject)),
+            "aud": [str(self._chain_id)],
+            "exp": _unix_seconds(now + longest),
+        }
         return self._sign(claims)
 
-    def create_api_key(
-        self, subject: str, roles: Sequence[str], expires_at: datetime | None = None
-    ) -> str:
-        """Mint an API key for ``subject`` (``ap-avs create-api-key``, PROTOCOL.md §3.4).
+    def mint_api_key(self, record: ApiKey) -> str:
+        """The token of an API key record (its claims: ``iss``, ``sub``, ``aud``, ``exp``,
+        ``roles``, ``jti``, ``iat``). The record is what makes it valid: store it."""
+        claims: dict[str, object] = {
+            "iss": ISSUER,
+            "sub": record.subject,
+            "aud": [str(self._chain_id)],
+            "exp": record.expires_at_ms // 1000,
+            "iat": record.created_at_ms // 1000,
+            "roles": list(record.roles),
+            "jti": record.jti,
+        }
+        return self._sign(claims)
+
+    def issue_api_key(
+        self,
+        subject: str,
+        roles: Sequence[str],
+        expires_at: datetime | None = None,
+        *,
+        label: str = "",
+    ) -> tuple[ApiKey, str]:
+        """A new API key record for ``subject`` and its token (PROTOCOL.md §3.4). The token is
+        valid only once the record is stored (``engine/api_keys.py`` does both).
 
         Args:
             subject: The EOA the key acts as; a hex address, kept as given in ``sub``.
             roles: At least one of ``admin``, ``readonly`` (duplicates dropped). An admin key
                 can mint user keys for any wallet through ``GetKey``.
-            expires_at: When the key expires (aware, in the future); default ten years on.
+            expires_at: When the key expires (aware, in the future); default 90 days on.
+            label: Free text to recognise the key by.
 
         Returns:
-            An HS256 JWT with claims ``iss``, ``sub``, ``aud`` (``[<our chain id>]``), ``exp``
-            and ``roles``.
+            The record, and an HS256 JWT with claims ``iss``, ``sub``, ``aud``
+            (``[<our chain id>]``), ``exp``, ``iat``, ``roles`` and ``jti`` (the record's id).
 
         Raises:
-            InvalidArgument: A bad subject, no or unknown roles, or a bad expiry.
+            InvalidArgument: A bad subject, no or unknown roles, a bad expiry or label.
         """
-        if not is_hex_address(subject):
-            raise InvalidArgument("API key subject must be a hex address (0x and 40 hex digits)")
-        if not any(address_bytes(subject)):
-            raise InvalidArgument("API key subject cannot be the zero address")
-        if isinstance(roles, str):
-            raise InvalidArgument("API key roles must be a list of role names")
-        if not roles:
-            raise InvalidArgument("an API key needs at least one role (admin or readonly)")
-        unknown = [role for role in roles if role not in ROLES]
-        if unknown:
-            raise InvalidArgument(f"unknown API key role {unknown[0]!r}: use admin or readonly")
         now = self._now()
-        if expires_at is None:
-            expires_at = _add_years(now, API_KEY_DEFAULT_YEARS)
-        elif expires_at.tzinfo is None or expires_at.utcoffset() is None:
-            raise InvalidArgument("API key expiry must include a time zone")
-        if expires_at <= now:
-            raise InvalidArgument("API key expiry must be in the future")
-        claims: dict[str, object] = {
-            "iss": ISSUER,
-            "sub": subject,
-            "aud": [str(self._chain_id)],
-            "exp": _unix_seconds(expires_at),
-            "roles": list(dict.fromkeys(roles)),
-        }
-        return self._sign(claims)
+        expires_at_ms: int | None = None
+        if expires_at is not None:
+            if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+                raise InvalidArgument("API key expiry must include a time zone")
+            expires_at_ms = _unix_ms(expires_at)
+        record = new_api_key(
+            subject, roles, now_ms=_unix_ms(now), expires_at_ms=expires_at_ms, label=label
+        )
+        return record, self.mint_api_key(record)
+
+    def create_api_key(
+        self, subject: str, roles: Sequence[str], expires_at: datetime | None = None
+    ) -> str:
+        """The token of :meth:`issue_api_key` (whose record the caller stores, or the token is
+        refused by a server that checks records).
+
+        Raises:
+            InvalidArgument: as :meth:`issue_api_key`.
+        """
+        return self.issue_api_key(subject, roles, expires_at)[1]
 
     def verify(self, authkey: str | None, *, prefix: str = AUTH_ERROR_PREFIX) -> Principal:
         """Check the ``authkey`` of an authenticated call (``verifyAuth``, PROTOCOL.md §3.3 1-4).
@@ -375,7 +440,13 @@ class KeyService:
         owner = address_bytes(subject)
         if not any(owner):
             raise AuthFailure(REASON_ZERO_SUBJECT, prefix=prefix)
-        principal = Principal(address=to_checksum_address(owner))
+        roles = _roles(claims)
+        jti = claims.get("jti")
+        principal = Principal(
+            address=to_checksum_address(owner),
+            api_key=bool(roles),
+            key_id=jti if roles and isinstance(jti, str) else "",
+        )
         self._remember(authkey, principal, claims)
         return principal
 
@@ -395,7 +466,8 @@ class KeyService:
         longest = (self._max_lifetime + LIFETIME_SLACK).total_seconds()
         return not (known.bounded and known.exp > now + longest)
 
-    def _check_api_key(self, token: str, signin: SigninMessage) -> None:
+    def _check_api_key(self, token: str, signin: SigninMessage) -> str:
+        """The API key's ``jti`` ("" when none) once it may vouch for the message's wallet."""
         try:
             claims = self._decode(token)
         except _BadToken:
@@ -410,14 +482,16 @@ class KeyService:
         ):
             raise Unauthenticated(MSG_API_KEY_INVALID)
         is_admin = ROLE_ADMIN in _roles(claims)
+        jti = claims.get("jti")
+        key_id = jti if isinstance(jti, str) else ""
         if subject == LEGACY_API_KEY_SUBJECT:
             if is_admin:
-                return
+                return key_id
             raise Unauthenticated(MSG_API_KEY_INVALID)
         if is_admin:
-            return
+            return key_id
         if is_hex_address(subject) and address_bytes(subject) == signin.wallet_address:
-            return
+            return key_id
         raise Unauthenticated(MSG_API_KEY_INVALID)
 
     @staticmethod
@@ -537,9 +611,5 @@ def _unix_seconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _SECOND
 
 
-def _add_years(moment: datetime, years: int) -> datetime:
-    """Go's ``AddDate(years, 0, 0)``: 29 February becomes 1 March in a common year."""
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:
-        return moment.replace(year=moment.year + years, month=3, day=1)
+def _unix_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MILLISECOND

@@ -78,18 +78,39 @@ class OperatorSigner:
     def __repr__(self) -> str:
         return f"OperatorSigner(address={self.address})"
 
+    def sign_text(self, text: str) -> str:
+        """EIP-191 ``personal_sign`` of ``text``: 65 bytes as 0x-hex (v = 27 or 28)."""
+        signature = self._key.sign_recoverable(_digest(text), hasher=None)
+        return "0x" + (signature[:64] + bytes([signature[64] + 27])).hex()
+
     def metadata(self, method: str, now_ms: int) -> tuple[tuple[str, str], ...]:
         """The four headers for a call to ``method`` (e.g. ``/aggregator.Node/Ping``)."""
         nonce = secrets.token_hex(16)
-        text = signing_text(method, self.address, now_ms, nonce)
-        signature = self._key.sign_recoverable(_digest(text), hasher=None)
-        sig = signature[:64] + bytes([signature[64] + 27])
+        signature = self.sign_text(signing_text(method, self.address, now_ms, nonce))
         return (
             (HEADER_OPERATOR, self.address),
             (HEADER_TIMESTAMP, str(now_ms)),
             (HEADER_NONCE, nonce),
-            (HEADER_SIGNATURE, "0x" + sig.hex()),
+            (HEADER_SIGNATURE, signature),
         )
+
+
+def recover_signer(text: str, signature: str) -> str | None:
+    """The checksummed address whose ``personal_sign`` of ``text`` is ``signature`` (0x-hex,
+    65 bytes); None when the signature is malformed or does not recover."""
+    try:
+        raw = bytes.fromhex(signature.removeprefix("0x"))
+    except ValueError:
+        return None
+    if len(raw) != 65 or raw[64] not in (0, 1, 27, 28):
+        return None
+    try:
+        public_key = PublicKey.from_signature_and_message(
+            raw[:64] + bytes([raw[64] % 27]), _digest(text), hasher=None
+        )
+    except Exception:  # coincurve raises plain exceptions for bad signatures
+        return None
+    return _address_of(public_key)
 
 
 class ReplayGuard:

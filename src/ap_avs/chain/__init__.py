@@ -43,9 +43,17 @@ _GET_NONCE: Final = selector("getNonce(address,uint192)")
 
 
 class CallReverted(Unavailable):
-    """An ``eth_call`` reverted; not retryable with the same arguments."""
+    """An ``eth_call`` reverted; not retryable with the same arguments.
+
+    Attributes:
+        data: the revert data the node returned (custom error, ``Error(string)``), if any.
+    """
 
     retryable = False
+
+    def __init__(self, message: str, *, data: bytes = b"") -> None:
+        super().__init__(message)
+        self.data = data
 
 
 class ChainClient:
@@ -89,7 +97,8 @@ class ChainClient:
             return await self._rpc.call(method, params)
         except RpcError as exc:
             if exc.code in _REVERT_CODES or "revert" in exc.rpc_message.lower():
-                raise CallReverted(f"{method} reverted: {exc.rpc_message}") from None
+                data = exc.revert_data or b""
+                raise CallReverted(f"{method} reverted: {exc.rpc_message}", data=data) from None
             raise Unavailable(exc.message) from None
 
     async def chain_id(self) -> int:

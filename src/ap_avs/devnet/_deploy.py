@@ -106,7 +106,10 @@ class _Deployer:
     async def create2(self, name: str, types: Sequence[str] = (), args: Sequence[Any] = ()) -> str:
         """Deploy ``name`` with constructor ``args`` through the CREATE2 deployer, salt 0."""
         init = self.bytecode(name) + encode(list(types), list(args))
-        salt = bytes(32)
+        return await self.create2_code(name, init)
+
+    async def create2_code(self, name: str, init: bytes, salt: bytes = bytes(32)) -> str:
+        """Deploy the creation code ``init`` through the CREATE2 deployer with ``salt``."""
         address = create2_address(CREATE2_DEPLOYER, salt, keccak(init))
         if await self.rpc.code(address) == "0x":
             await self.rpc.transact(self.sender, CREATE2_DEPLOYER, salt + init)

@@ -64,6 +64,7 @@ from ap_avs.operator.model import (
 from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
 from ap_avs.ops.http import HttpServer
+from ap_avs.tls import ClientTls, split_target
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,11 @@ class OperatorApp:
     @property
     def connected(self) -> bool:
         return self.client is not None and self.client.connected
+
+    @property
+    def event_position(self) -> int | None:
+        """The last block the event watcher fully handled (None before it started)."""
+        return self._event.position if self._event is not None else None
 
     def _stats(self) -> PingStats:
         block = self._block.position if self._block is not None else None
@@ -352,9 +358,13 @@ class OperatorApp:
         )
         self.roster = roster
         http = self._health()
+        target, secure = split_target(
+            self.config.aggregator_server_ip_port_address, tls=self.config.aggregator_tls.enabled
+        )
         client = OperatorClient(
-            self.config.aggregator_server_ip_port_address,
+            target,
             signer,
+            tls=ClientTls.from_config(self.config.aggregator_tls) if secure else None,
             kinds=roster.kinds,
             instance_id=self.config.server_name or signer.address,
             version=__version__,

@@ -38,11 +38,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
 from ap_avs.auth.operator_requests import OperatorSigner
+from ap_avs.auth.trigger_reports import sign_report
 from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
-from ap_avs.wire import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb
+from ap_avs.tls import ClientTls, client_channel
+from ap_avs.wire import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb, value_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -147,15 +149,24 @@ def assignment_from_pb(message: Any) -> Assignment:
     )
 
 
-def notify_request(address: str, fired: TriggerFired) -> Any:
-    """The ``NotifyTriggersReq`` of a firing."""
+def notify_request(signer: OperatorSigner, fired: TriggerFired) -> Any:
+    """The ``NotifyTriggersReq`` of a firing, its content signed
+    (:mod:`ap_avs.auth.trigger_reports`; the digest is of the data as it crosses the wire)."""
     request = node_pb2.NotifyTriggersReq(
-        address=address,
+        address=signer.address,
         task_id=fired.workflow_id,
         trigger_type=fired.kind.wire_name,
         trigger_request_id=fired.key,
     )
-    getattr(request, TRIGGER_OUTPUT_FIELD[fired.kind]).data.CopyFrom(json_to_value(fired.data))
+    output = getattr(request, TRIGGER_OUTPUT_FIELD[fired.kind])
+    output.data.CopyFrom(json_to_value(fired.data))
+    request.signature = sign_report(
+        signer,
+        task_id=fired.workflow_id,
+        occurrence=fired.key,
+        kind=fired.kind,
+        data=value_to_json(output.data),
+    )
     return request
 
 
@@ -166,6 +177,9 @@ class OperatorClient:
 
         async with OperatorClient("127.0.0.1:2206", signer, kinds=roster.kinds) as client:
             await client.run(roster)
+
+    ``target`` is ``host:port``; with ``tls`` the channel is TLS and verifies the server's
+    certificate (``ap_avs.tls``).
     """
 
     def __init__(
@@ -184,8 +198,10 @@ class OperatorClient:
         settle: float = 1.0,
         call_timeout: float = 10.0,
         clock_ms: Callable[[], int] = now_ms,
+        tls: ClientTls | None = None,
     ) -> None:
         self.target = target
+        self._tls = tls
         self._signer = signer
         self._kinds = kinds
         self._instance_id = instance_id or signer.address
@@ -207,7 +223,9 @@ class OperatorClient:
         self.last_ping_ms = 0
 
     async def __aenter__(self) -> Self:
-        self._channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
+        self._channel = client_channel(
+            self.target, self._tls, options=_CHANNEL_OPTIONS, key_prefix="aggregator_tls"
+        )
         self._stub = node_pb2_grpc.NodeStub(self._channel)
         return self
 
@@ -371,7 +389,7 @@ class OperatorClient:
 
     async def notify(self, fired: TriggerFired) -> NotifyOutcome:
         """Report one firing (``NotifyTriggers``), retrying per the module policy."""
-        request = notify_request(self._signer.address, fired)
+        request = notify_request(self._signer, fired)
         reply, code = await self._call("NotifyTriggers", request, f"trigger {fired.key}")
         if reply is None:
             return NotifyOutcome(delivered=False, keep_watching=code not in _STOP_WATCHING)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ap_avs.config import TlsConfig
 from ap_avs.errors import ConfigError
 
 
@@ -55,11 +58,16 @@ class HttpServer:
     The socket is bound and listening from construction on, so a taken port fails early and
     clearly, and early connections wait in the backlog until uvicorn accepts them.
 
+    With ``tls`` (its ``cert_file`` set) it serves HTTPS only, asking for a client certificate
+    when ``client_ca_file`` is set.
+
     Raises:
         ConfigError: ``host:port`` cannot be bound.
     """
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
+    def __init__(
+        self, app: Starlette, host: str, port: int, *, tls: TlsConfig | None = None
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._socket = socket.socket(family, socket.SOCK_STREAM)
         try:
@@ -71,7 +79,13 @@ class HttpServer:
             raise ConfigError(
                 f"config key 'http_bind_address': cannot listen on {host}:{port}: {exc.strerror}"
             ) from None
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        options: dict[str, Any] = {}
+        if tls is not None and tls.enabled:
+            options = {"ssl_certfile": tls.cert_file, "ssl_keyfile": tls.key_file}
+            if tls.client_ca_file:
+                options["ssl_ca_certs"] = tls.client_ca_file
+                options["ssl_cert_reqs"] = ssl.CERT_REQUIRED
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", **options)
         self._server = _QuietServer(config)
 
     async def serve(self) -> None:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 from ap_avs.chain.reader import ChainReader
 from ap_avs.clock import now_ms
+from ap_avs.domain.schedule import due_boundaries, first_boundary_after
 from ap_avs.domain.trigger_data import block_data
 from ap_avs.domain.triggers import BlockTriggerConfig, TriggerKind
 from ap_avs.errors import Unavailable
 from ap_avs.operator.model import Assignment, Sink, TriggerFired, block_key
-from ap_avs.operator.schedule import due_boundaries, first_boundary_after
 from ap_avs.operator.watchers._follow import ChainFollower
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 It keeps each workflow's next due instant in a heap and sleeps until the earliest one (at
 most ``max_sleep`` seconds, so a stepped wall clock is noticed) or until the set changes. When
-and whether a workflow fires is decided by :mod:`ap_avs.operator.schedule`; the occurrence key
+and whether a workflow fires is decided by :mod:`ap_avs.domain.schedule`; the occurrence key
 and ``timestamp`` are the *scheduled* instant, so re-sends and several operators watching the
 same workflow produce the same key (the aggregator keeps one).
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from ap_avs.clock import now_ms
+from ap_avs.domain.schedule import check_schedules, next_cron_fire, pending_epochs
 from ap_avs.domain.trigger_data import time_data
 from ap_avs.domain.triggers import CronTriggerConfig, FixedTimeTriggerConfig, TriggerKind
 from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_key
-from ap_avs.operator.schedule import check_schedules, next_cron_fire, pending_epochs
 
 logger = logging.getLogger(__name__)
 
