@@ -13,6 +13,10 @@ import grpc
 import httpx
 import pytest
 from eth_account import Account
+from tls_certs import (
+    Pki,
+    make_pki,
+)  # beside this file (a top-level `tests` package of a dependency shadows ours)
 
 from ap_avs._proto import avs_pb2
 from ap_avs.client import AvsClient
@@ -20,7 +24,6 @@ from ap_avs.config import OperatorConfig, load_settings
 from ap_avs.operator import OperatorApp
 from ap_avs.ops import admin_call, admin_socket_path
 from ap_avs.testing import RunningAggregator, aggregator_config, running_aggregator, user_key
-from tests.tls_certs import Pki, make_pki
 
 OWNER = Account.create().address
 LIVENESS = 30.0
