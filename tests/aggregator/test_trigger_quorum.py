@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from test_node_api import Harness, Operator, Signal, rpc_error, serving
+from test_operator_api import Harness, Operator, Signal, rpc_error, serving
 
 from ap_avs._proto import node_pb2
 from ap_avs.auth.trigger_reports import data_digest, report_signer
 from ap_avs.chain import ChainClient
+from ap_avs.domain.trigger_data import time_data
 from ap_avs.domain.triggers import (
     CronTriggerConfig,
     FixedTimeTriggerConfig,
@@ -29,7 +30,6 @@ from ap_avs.domain.triggers import (
 )
 from ap_avs.domain.workflow import Workflow
 from ap_avs.engine.queue import FiredTrigger
-from ap_avs.operator.model import time_data
 from ap_avs.store.evidence import EvidenceRepo
 from ap_avs.store.keys import QueueState
 

@@ -18,7 +18,7 @@ import pytest
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_utils.crypto import keccak
-from test_node_api import CONFIGS, Harness, Operator, Signal, rpc_error, serving
+from test_operator_api import CONFIGS, Harness, Operator, Signal, rpc_error, serving
 
 from ap_avs.chain import ChainClient
 from ap_avs.chain.reader import ChainReader
