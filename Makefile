@@ -7,12 +7,13 @@ PY := $(BIN)/python
 CHAIN_ID ?= 31337
 RPC_PORT ?= 0
 
-.PHONY: help install test check fmt proto run bench devnet clean
+.PHONY: help install test test-repeat check fmt proto run bench devnet clean
 
 help:
 	@echo "make run    - local chain + aggregator + one operator, prints how to connect"
 	@echo "make test   - lint, type-check and run every test"
-	@echo "make check  - ruff format --check, ruff check, mypy --strict"
+	@echo "make test-repeat N=5 [TESTS=...] - run the tests N times, list every test that failed once"
+	@echo "make check  - ruff format --check, ruff check, mypy --strict, import rules"
 	@echo "make proto  - regenerate src/ap_avs/_proto from proto/*.proto"
 	@echo "make bench  - run the benchmarks, write benchmarks/results.md"
 
@@ -33,6 +34,7 @@ check: $(VENV)/.installed
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
+	$(PY) scripts/check_layers.py
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format src tests scripts benchmarks
@@ -43,6 +45,13 @@ test: install
 	node scripts/compile_contracts.mjs --check
 	bash scripts/install_chromium.sh
 	$(PY) -m pytest
+
+N ?= 5
+TESTS ?=
+test-repeat: install
+	node scripts/compile_contracts.mjs --check
+	bash scripts/install_chromium.sh
+	$(PY) scripts/test_repeat.py --runs $(N) $(TESTS)
 
 proto: $(VENV)/.installed
 	$(PY) scripts/gen_proto.py

@@ -29,13 +29,13 @@ from ap_avs.domain.nodes import Edge, EthTransferConfig, Node, NodeKind
 from ap_avs.domain.triggers import ManualTriggerConfig, Trigger, TriggerKind
 from ap_avs.domain.wallets import Wallet
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.registry import default_runners
 from ap_avs.engine.runs import RunService
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.templates import TemplateEngine
+from ap_avs.engine.workflow_events import WorkflowEvents
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import LmdbKV

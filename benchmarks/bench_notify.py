@@ -4,7 +4,8 @@ An aggregator runs in its own process on uvloop (:class:`~benchmarks.bench_rpc.S
 with one stored block-triggered workflow whose only node is custom code. An approved operator
 in this process opens its ``SyncMessages`` stream, waits for the workflow's ``MonitorTaskTrigger``
 and then reports one block every 5 ms (open loop: a report is sent on schedule whether or not the
-previous one answered). Each report is signed as real operators sign.
+previous one answered). Each report is signed as real operators sign. Reports run unverified
+here (``trigger_verification: off``, no chain): bench_verify.py measures verification.
 
 Latency: from just before the operator signs a report to the moment the aggregator has stored
 the execution (``RunService`` logs "execution … finished" right after the transaction that stores
@@ -25,11 +26,13 @@ from pathlib import Path
 import grpc
 from eth_account import Account
 
+from ap_avs import wire as convert
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator import convert
+from ap_avs.auth.operator_requests import OperatorSigner
+from ap_avs.auth.trigger_reports import sign_report
 from ap_avs.domain.ids import new_id
+from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.operator_auth import OperatorSigner
 from ap_avs.store import LmdbKV, codec
 from ap_avs.store.workflows import WorkflowRepo
 from benchmarks.bench_rpc import ServerProcess, address, block_workflow_parts
@@ -101,10 +104,11 @@ class _Operator:
     def md(self, method: str) -> tuple[tuple[str, str], ...]:
         return self.signer.metadata(f"/aggregator.Node/{method}", time.time_ns() // 1_000_000)
 
-    async def follow(self, workflow_id: str) -> None:
+    async def follow(self, workflow_id: str, *, event: bool = False) -> None:
         """Read the SyncMessages stream (as a real operator must) and note the assignment."""
         request = node_pb2.SyncMessagesReq(address=self.signer.address)
         request.capabilities.block_monitoring = True
+        request.capabilities.event_monitoring = event
         self._stream = self.stub.SyncMessages(request, metadata=self.md("SyncMessages"))
         with contextlib.suppress(grpc.aio.AioRpcError, asyncio.CancelledError):
             async for message in self._stream:
@@ -118,6 +122,13 @@ class _Operator:
             trigger_request_id=f"{workflow_id}:{block}",
         )
         request.block_trigger.data.CopyFrom(convert.json_to_value({"blockNumber": block}))
+        request.signature = sign_report(
+            self.signer,
+            task_id=workflow_id,
+            occurrence=request.trigger_request_id,
+            kind=TriggerKind.BLOCK,
+            data={"blockNumber": block},
+        )
         resp = await self.stub.NotifyTriggers(request, metadata=self.md("NotifyTriggers"))
         if resp.status != "enabled":
             raise RuntimeError(f"NotifyTriggers refused: {resp.status} {resp.message}")
@@ -163,7 +174,11 @@ async def _round(
             "kind": "aggregator",
             "db": str(db),
             "report_runs": True,
-            "config": {"approved_operators": [approved], **(config or {})},
+            "config": {
+                "approved_operators": [approved],
+                "trigger_verification": "off",
+                **(config or {}),
+            },
         }
         sent: dict[int, int] = {}
         stored: dict[str, int] = {}

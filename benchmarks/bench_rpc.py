@@ -35,8 +35,8 @@ from typing import Any
 
 import grpc
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aggregator import convert
 from ap_avs.domain.nodes import CustomCodeConfig, Edge, Lang, Node, NodeKind
 from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.domain.wallets import Wallet
@@ -184,7 +184,7 @@ def _interceptors(names: Sequence[str]) -> list[grpc.aio.ServerInterceptor]:
     from prometheus_client import CollectorRegistry
 
     from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
-    from ap_avs.aggregator.node_auth import NodeAuthInterceptor, OperatorAllowList
+    from ap_avs.aggregator.operator_auth import NodeAuthInterceptor, OperatorAllowList
     from ap_avs.auth import KeyService
     from ap_avs.testing import TEST_CHAIN_ID, TEST_JWT_SECRET
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compile our Solidity (contracts/*.sol) with the solcjs in node_modules and write
+// Compile our Solidity (contracts/*.sol, contracts/eigenlayer/*.sol) with the solcjs in node_modules and write
 // contracts/artifacts/<Name>.json = {abi, bytecode}. Output is deterministic: fixed compiler
 // (package-lock), fixed settings, no metadata hash in the bytecode, stable JSON formatting.
 //
@@ -24,6 +24,12 @@ const WANTED = {
   "contracts/ApSmartAccountFactory.sol": ["ApSmartAccountFactory"],
   "contracts/TestToken.sol": ["TestToken"],
   "contracts/TestPriceFeed.sol": ["TestPriceFeed"],
+  // Local-chain stand-ins for the EigenLayer pieces the eigensdk wheel has no bytecode for.
+  "contracts/eigenlayer/DevPauserRegistry.sol": ["DevPauserRegistry"],
+  "contracts/eigenlayer/DevEigenPodManager.sol": ["DevEigenPodManager"],
+  "contracts/eigenlayer/DevStrategy.sol": ["DevStrategy"],
+  "contracts/eigenlayer/DevAvsRegistrar.sol": ["DevAvsRegistrar"],
+  "contracts/eigenlayer/DevProxyPlaceholder.sol": ["DevProxyPlaceholder"],
   "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol": ["ERC1967Proxy"],
 };
 

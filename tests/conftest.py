@@ -6,15 +6,33 @@ only when a test asks for it (see ``ap_avs.testing.DevnetThread`` for why a thre
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ap_avs.devnet import DevnetOptions, DevnetState
 from ap_avs.testing import DevnetThread
 
 _STARTUP_TIMES: list[tuple[str, float]] = []
+
+# Property tests must not fail by chance in CI: no per-example time limit (a loaded machine is
+# slow, not wrong), no "too slow" health check, and the same examples on every run. Run
+# ``HYPOTHESIS_PROFILE=explore pytest ...`` to search with fresh random examples.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "explore", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=1000
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +58,20 @@ def sepolia_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetS
     runner = DevnetThread(options)
     state = runner.start()
     _STARTUP_TIMES.append(("devnet (Sepolia fixtures, no bundler)", state.startup_seconds))
+    try:
+        yield state
+    finally:
+        runner.stop()
+
+
+@pytest.fixture(scope="session")
+def reorg_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetState]:
+    """A devnet of its own (no bundler) for tests that reorganise the chain (``anvil_reorg``),
+    which would confuse the shared devnet's bundler."""
+    state_file = tmp_path_factory.mktemp("reorg-devnet") / "state.json"
+    runner = DevnetThread(DevnetOptions(state_file=state_file, bundler=False))
+    state = runner.start()
+    _STARTUP_TIMES.append(("devnet for reorgs (no bundler)", state.startup_seconds))
     try:
         yield state
     finally:

@@ -1,4 +1,5 @@
-"""Pure parts of ap_avs.aa (encodings, hashes, signatures) and BundlerClient on a mock transport.
+"""Pure parts of ap_avs.chain.aa (encodings, hashes, signatures) and BundlerClient on a mock
+transport.
 
 Hashes are checked against the EntryPoint and VerifyingPaymaster contracts themselves in
 tests/integration/test_user_ops.py; here we check layout, determinism and sensitivity.
@@ -18,8 +19,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
-from ap_avs import aa
-from ap_avs.aa import DUMMY_SIGNATURE, BundlerClient, UserOperation, UserOpError
+from ap_avs.chain import aa
+from ap_avs.chain.aa import DUMMY_SIGNATURE, BundlerClient, UserOperation, UserOpError
 
 ENTRYPOINT = aa.ENTRYPOINT_V06
 FACTORY = "0x25172DF51d5B9bFF5392d4bFbaFd36ee94cf32C2"
@@ -348,7 +349,7 @@ async def test_unreachable_bundler_is_retryable() -> None:
 def test_revert_data_is_decoded_into_its_reason() -> None:
     from eth_abi.abi import encode
 
-    from ap_avs.aa._bundler import decode_revert_data
+    from ap_avs.chain.aa import decode_revert_data
 
     data = "0x08c379a0" + encode(["string"], ["TestToken: transfer amount exceeds balance"]).hex()
     assert decode_revert_data(f"reverted with reason: {data}") == (

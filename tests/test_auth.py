@@ -470,33 +470,42 @@ def test_api_key_path_still_checks_message_expiry(keys: KeyService, clock: Clock
 
 
 def test_api_key_claims(keys: KeyService) -> None:
-    token = keys.create_api_key(ALICE.address.lower(), ["readonly", "admin", "readonly"])
+    record, token = keys.issue_api_key(
+        ALICE.address.lower(), ["readonly", "admin", "readonly"], label="ci"
+    )
     header, claims = parts(token)
     assert header == {"alg": "HS256", "typ": "JWT"}
     assert claims == {
         "iss": "AvaProtocol",
         "sub": ALICE.address.lower(),
         "aud": [str(CHAIN)],
-        "exp": int(NOW.replace(year=2036).timestamp()),
+        "exp": int((NOW + timedelta(days=90)).timestamp()),
+        "iat": NOW_S,
         "roles": ["readonly", "admin"],
+        "jti": record.jti,
     }
+    assert record.roles == ("readonly", "admin")
+    assert record.label == "ci"
+    assert record.expires_at_ms // 1000 == claims["exp"]
+    assert keys.verify(token) == Principal(ALICE.address, api_key=True, key_id=record.jti)
 
 
-def test_api_key_with_explicit_expiry_and_leap_day(clock: Clock) -> None:
+def test_api_key_with_explicit_expiry_and_the_90_day_default(clock: Clock) -> None:
     keys = KeyService(jwt_secret=SECRET, chain_id=CHAIN, now=clock)
-    expires = NOW + timedelta(days=90, seconds=0.7)
+    expires = NOW + timedelta(days=900, seconds=0.7)
     assert parts(keys.create_api_key(ALICE.address, ["admin"], expires))[1]["exp"] == int(
         expires.timestamp()
     )
     clock.now = datetime(2028, 2, 29, tzinfo=UTC)
     default = parts(keys.create_api_key(ALICE.address, ["admin"]))[1]["exp"]
-    assert default == int(datetime(2038, 3, 1, tzinfo=UTC).timestamp())
+    assert default == int(datetime(2028, 5, 29, tzinfo=UTC).timestamp())
 
 
-def test_api_key_is_usable_directly_and_not_capped(keys: KeyService, clock: Clock) -> None:
-    token = keys.create_api_key(ALICE.address.lower(), ["readonly"])
+def test_api_key_is_not_capped_by_the_user_key_lifetime(keys: KeyService, clock: Clock) -> None:
+    expires = NOW + timedelta(days=3650)
+    record, token = keys.issue_api_key(ALICE.address.lower(), ["readonly"], expires)
     clock.now = NOW + timedelta(days=3000)
-    assert keys.verify(token) == Principal(ALICE.address)
+    assert keys.verify(token) == Principal(ALICE.address, api_key=True, key_id=record.jti)
 
 
 @pytest.mark.parametrize(
@@ -600,7 +609,9 @@ def test_verify_failures(keys: KeyService, authkey: str | None, reason: str) -> 
     ],
 )
 def test_verify_accepts(keys: KeyService, claims: dict[str, Any], address: str) -> None:
-    assert keys.verify(forge(claims)) == Principal(address=address)
+    principal = keys.verify(forge(claims))
+    assert principal.address == address
+    assert principal.api_key is ("roles" in claims)  # then its record is checked by the caller
 
 
 def test_verify_rejects_a_key_once_it_expires(keys: KeyService, clock: Clock) -> None:

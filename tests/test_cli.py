@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+import grpc
 import httpx
 
 from ap_avs.testing import TEST_JWT_SECRET
@@ -81,17 +82,25 @@ async def test_aggregator_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
 
 
 async def test_create_api_key_prints_a_key_the_server_accepts(tmp_path: Path) -> None:
-    from ap_avs.auth import KeyService
+    from ap_avs._proto import avs_pb2, avs_pb2_grpc
+    from ap_avs.testing import aggregator_config, running_aggregator
 
     cfg = tmp_path / "a.yaml"
-    cfg.write_text(f"jwt_secret: {TEST_JWT_SECRET}\nsmart_wallet:\n  chain_id: 31337\n")
+    db = tmp_path / "db"
+    cfg.write_text(
+        f"jwt_secret: {TEST_JWT_SECRET}\ndb_path: {db}\nsmart_wallet:\n  chain_id: 31337\n"
+    )
     subject = "0x" + "12" * 20
     code, out, err = await run(
         "create-api-key", "--role", "admin", "--subject", subject, "-c", str(cfg)
     )
     assert code == 0, err
-    keys = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=31337)
-    assert keys.verify(out.strip()).address.lower() == subject
+    async with (
+        running_aggregator(aggregator_config(db)) as server,
+        grpc.aio.insecure_channel(server.target) as channel,
+    ):
+        stub = avs_pb2_grpc.AggregatorStub(channel)
+        await stub.ListSecrets(avs_pb2.ListSecretsReq(), metadata=(("authkey", out.strip()),))
 
     code, _, err = await run(
         "create-api-key", "--role", "wizard", "--subject", subject, "-c", str(cfg)

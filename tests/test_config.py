@@ -36,6 +36,7 @@ def test_defaults_from_a_minimal_file(tmp_path: Path) -> None:
     cfg = load_aggregator_config(write(tmp_path, f"jwt_secret: {SECRET}\n"))
     assert cfg.rpc_bind_address == "127.0.0.1:2206"
     assert cfg.smart_wallet.max_wallets_per_owner == 2000
+    assert cfg.jwt_secret is not None
     assert cfg.jwt_secret.get_secret_value() == SECRET
     assert SECRET not in repr(cfg)
 
@@ -44,7 +45,9 @@ def test_defaults_from_a_minimal_file(tmp_path: Path) -> None:
     ("text", "key", "reason"),
     [
         ("jwt_secret: x\n", "jwt_secret", "at least 16"),
-        ("{}\n", "jwt_secret", "required key is missing"),
+        ("tls:\n  cert_file: a.pem\n", "tls", "cert_file and key_file go together"),
+        ("tls:\n  client_ca_file: ca.pem\n", "tls", "needs cert_file and key_file"),
+        ("aggregator_tls: true\n", "aggregator_tls", "unknown key"),
         (f"jwt_secret: {SECRET}\nrpc_bind_addres: x\n", "rpc_bind_addres", "unknown key"),
         (f"jwt_secret: {SECRET}\nrpc_bind_address: nonsense\n", "rpc_bind_address", "host:port"),
         (

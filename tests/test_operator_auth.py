@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 
-from ap_avs.errors import Unauthenticated
-from ap_avs.operator_auth import (
+from ap_avs.auth.operator_requests import (
     HEADER_NONCE,
     HEADER_OPERATOR,
     HEADER_SIGNATURE,
@@ -16,6 +15,7 @@ from ap_avs.operator_auth import (
     ReplayGuard,
     verify,
 )
+from ap_avs.errors import Unauthenticated
 
 KEY = Account.create().key.hex()
 METHOD = "/aggregator.Node/Ping"

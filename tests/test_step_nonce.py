@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ap_avs import aa
+from ap_avs.chain import aa
 
 
 def test_step_nonce_keys_are_192_bit_and_deterministic() -> None:

@@ -13,13 +13,13 @@ from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from ap_avs import aa
-from ap_avs.aa import GasEstimate, UserOperation, UserOpError, UserOpReceipt
+from ap_avs.chain import aa
+from ap_avs.chain.aa import GasEstimate, UserOperation, UserOpError, UserOpReceipt
+from ap_avs.chain.tokens import DEFAULT_TOKEN_DIR, load_token_list, token_address
+from ap_avs.chain.userops import RunnerWallets, SmartWallet, UserOpSender
 from ap_avs.domain.wallets import Wallet
+from ap_avs.engine.withdrawals import check_request
 from ap_avs.errors import ConfigError, InvalidArgument, NotFound
-from ap_avs.tokens import DEFAULT_TOKEN_DIR, load_token_list, token_address
-from ap_avs.userops import RunnerWallets, SmartWallet, UserOpSender
-from ap_avs.withdrawals import check_request
 
 CONTROLLER = Account.from_key("0x" + "42" * 32)
 PAYMASTER = "0x" + "99" * 20

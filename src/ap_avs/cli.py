@@ -7,7 +7,6 @@ hands over to the daemon's ``app.py``. Configuration errors print one clear line
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,8 @@ import typer
 from ap_avs import log
 from ap_avs.config import load_aggregator_config, load_operator_config
 from ap_avs.daemon import run_until_signal
-from ap_avs.errors import ApAvsError, ConfigError, InvalidArgument
+from ap_avs.eigenlayer import cli as el_cli
+from ap_avs.errors import ApAvsError
 from ap_avs.ops import cli as ops_cli
 from ap_avs.version import __version__
 
@@ -96,6 +96,9 @@ def devnet(
     sepolia_fixtures: Annotated[
         bool, typer.Option(help="also place Sepolia's USDC/LINK/WETH and ETH/USD feed")
     ] = False,
+    eigenlayer: Annotated[
+        bool, typer.Option(help="also deploy EigenLayer's core and the AVS's operator set")
+    ] = False,
 ) -> None:
     """Run a local chain with the account-abstraction contracts and a bundler."""
     from ap_avs.devnet import DevnetError, DevnetOptions, run_devnet
@@ -107,6 +110,7 @@ def devnet(
         block_time=block_time,
         state_file=state,
         sepolia_fixtures=sepolia_fixtures,
+        eigenlayer=eigenlayer,
     )
     try:
         run_until_signal(lambda stop: run_devnet(options, stop))
@@ -136,54 +140,16 @@ def dev(
         _fail(exc)
 
 
-@app.command("create-api-key")
-def create_api_key(
-    subject: Annotated[str, typer.Option("--subject", "-s", help="EOA the key acts as (0x…)")],
-    role: Annotated[list[str], typer.Option("--role", help="admin or readonly; repeatable")],
-    expires: Annotated[
-        str | None,
-        typer.Option(help="expiry as an ISO date or datetime (UTC); default ten years"),
-    ] = None,
-    config: ConfigOption = Path("config/aggregator.yaml"),
-) -> None:
-    """Print an API key (a JWT signed with the aggregator's jwt_secret) for SUBJECT."""
-    from ap_avs.auth import KeyService
-    from ap_avs.chain import ChainClient
+app.command("create-api-key", help="Same as `api-key create`.")(ops_cli.api_key_create)
 
-    try:
-        cfg = load_aggregator_config(config)
-        expires_at = _parse_expiry(expires)
-        chain_id = cfg.smart_wallet.chain_id
-        if chain_id is None:
-            if not cfg.smart_wallet.eth_rpc_url:
-                raise ConfigError(
-                    "config key 'smart_wallet.eth_rpc_url': required for the chain id"
-                )
-
-            async def ask() -> int:
-                async with ChainClient(cfg.smart_wallet.eth_rpc_url) as chain:
-                    return await chain.chain_id()
-
-            chain_id = asyncio.run(ask())
-        keys = KeyService(jwt_secret=cfg.jwt_secret.get_secret_value(), chain_id=chain_id)
-        typer.echo(keys.create_api_key(subject, role, expires_at))
-    except ApAvsError as exc:
-        _fail(exc)
-
-
-def _parse_expiry(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidArgument(f"--expires: not an ISO date or datetime: {text}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
+app.command("register")(el_cli.register_command)
+app.command("deregister")(el_cli.deregister_command)
+app.command("status")(el_cli.status_command)
+app.command("create-operator-key")(el_cli.create_key_command)
 app.command("backup")(ops_cli.backup)
 app.command("restore")(ops_cli.restore)
 app.command("migrate")(ops_cli.migrate)
+app.add_typer(ops_cli.api_key_app, name="api-key")
 app.add_typer(ops_cli.admin_app, name="admin")
 
 

@@ -8,25 +8,43 @@ Usage::
     async with AvsClient("127.0.0.1:2206") as client:
         await client.sign_in(private_key)
         wallet = await client.call("GetWallet", avs_pb2.GetWalletReq(salt="0"))
+
+TLS: an ``https://host:port`` target, or ``tls=True``, connects over TLS and verifies the
+server's certificate (against ``ca_file`` for a self-signed or private CA, else the system's
+roots)::
+
+    async with AvsClient("https://avs.example.org:2206", ca_file=Path("ca.pem")) as client: ...
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import grpc
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
+from ap_avs.tls import ClientTls, client_channel, split_target
 
 
 class AvsClient:
     """An authenticated connection to one aggregator."""
 
-    def __init__(self, target: str, *, auth_key: str | None = None) -> None:
-        self._channel = grpc.aio.insecure_channel(target)
+    def __init__(
+        self,
+        target: str,
+        *,
+        auth_key: str | None = None,
+        tls: bool = False,
+        ca_file: Path | None = None,
+        server_name: str = "",
+    ) -> None:
+        address, secure = split_target(target, tls=tls)
+        settings = ClientTls(ca_file=ca_file, server_name=server_name) if secure else None
+        self._channel = client_channel(address, settings)
+        self.target = address
         self.stub = avs_pb2_grpc.AggregatorStub(self._channel)
         self.auth_key = auth_key
 

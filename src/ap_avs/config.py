@@ -27,10 +27,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ConfigError
 
 ENV_PREFIX = "AP_AVS_"
@@ -39,12 +42,11 @@ DEFAULT_ENTRYPOINT = "0x5FF137D4b0FDCD49DcA30c7CF57E578a026d2789"
 DEFAULT_PAYMASTER = "0xf023eA291F5bEDA4Bf59BbDC9004F1d18be19D6f"
 MAX_WALLETS_PER_OWNER_CAP = 2000
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_PRIVATE_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_PRIVATE_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 
 
 def _check_address(value: str) -> str:
-    if not _ADDRESS.match(value):
+    if not is_address(value):
         raise ValueError("must be a 0x-prefixed 20-byte hex address")
     return value
 
@@ -57,7 +59,7 @@ def _check_private_key(value: SecretStr | None) -> SecretStr | None:
     if (
         value is not None
         and value.get_secret_value()
-        and not _PRIVATE_KEY.match(value.get_secret_value())
+        and not _PRIVATE_KEY.fullmatch(value.get_secret_value())
     ):
         raise ValueError("must be a 32-byte hex private key")
     return value
@@ -72,7 +74,18 @@ def _check_host_port(value: str) -> str:
     return value
 
 
+def _check_aggregator_address(value: str) -> str:
+    for scheme in ("https://", "http://"):
+        if value.startswith(scheme):
+            _check_host_port(value.removeprefix(scheme).rstrip("/"))
+            return value
+    if "://" in value:
+        raise ValueError("must be host:port, https://host:port or http://host:port")
+    return _check_host_port(value)
+
+
 Address = Annotated[str, AfterValidator(_check_address)]
+AggregatorAddress = Annotated[str, AfterValidator(_check_aggregator_address)]
 OptionalAddress = Annotated[str, AfterValidator(_check_optional_address)]
 PrivateKey = Annotated[SecretStr | None, AfterValidator(_check_private_key)]
 HostPort = Annotated[str, AfterValidator(_check_host_port)]
@@ -164,6 +177,135 @@ class OperatorsConfig(_Section):
     rebalance: bool = True
 
 
+class QuorumConfig(_Section):
+    """``trigger_quorum``: each workflow is watched by ``n`` operators and a run is queued once
+    ``k`` of them reported the same occurrence with the same data digest."""
+
+    k: int = Field(default=1, ge=1)
+    n: int = Field(default=1, ge=1)
+
+    @field_validator("n")
+    @classmethod
+    def _k_at_most_n(cls, value: int, info: ValidationInfo) -> int:
+        k = info.data.get("k", 1)
+        if isinstance(k, int) and k > value:
+            raise ValueError(f"must be at least k ({k})")
+        return value
+
+
+class VerificationConfig(_Section):
+    """How operators' trigger reports are checked (``trigger_verification: strict``)."""
+
+    event_confirmations: int = Field(default=0, ge=0)
+    """A log is accepted once the aggregator's head is this many blocks past its block."""
+    max_blocks_ahead: int = Field(default=5, ge=0)
+    """A reported block up to this far above our head is "not seen yet" (retry), beyond it a
+    lie (future block)."""
+    clock_skew_seconds: float = Field(default=30.0, ge=0)
+    """How far in the future a reported cron or fixed-time fire time may be."""
+    suspend_after_invalid_reports: int = Field(default=5, ge=0)
+    """Suspend an operator after this many refused reports (0: never)."""
+    require_report_signature: bool = True
+    """Refuse reports without a valid ``NotifyTriggersReq.signature``."""
+    rpc_attempts: int = Field(default=2, ge=1, le=10)
+    """Chain reads per verification before answering UNAVAILABLE."""
+
+
+class TlsConfig(_Section):
+    """TLS for the aggregator's gRPC and HTTP ports (PEM files). Unset: plaintext.
+
+    ``client_ca_file`` asks every client of both ports for a certificate signed by that CA.
+    """
+
+    cert_file: str = ""
+    key_file: str = ""
+    client_ca_file: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.cert_file)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TlsConfig:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together: set both or neither")
+        if self.client_ca_file and not self.cert_file:
+            raise ValueError("client_ca_file needs cert_file and key_file")
+        return self
+
+
+class ClientTlsConfig(_Section):
+    """How the operator reaches the aggregator over TLS (also on with an ``https://`` address).
+
+    The server certificate is always verified: against ``ca_file`` when set (a self-signed or
+    private CA), else the system's roots. ``server_name`` overrides the name checked against
+    the certificate; ``cert_file``/``key_file`` are a client certificate for an aggregator that
+    asks for one (its ``tls.client_ca_file``).
+    """
+
+    enabled: bool = False
+    ca_file: str = ""
+    server_name: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    @model_validator(mode="after")
+    def _pairs(self) -> ClientTlsConfig:
+        if bool(self.cert_file) != bool(self.key_file):
+            raise ValueError("cert_file and key_file go together: set both or neither")
+        return self
+
+
+class EigenLayerStrategyConfig(_Section):
+    """A strategy of the operator set that admission counts, and the stake it requires."""
+
+    address: Address
+    minimum_stake: int = Field(default=0, ge=0)
+    """Minimum slashable stake, in the strategy's shares (wei of the token for a 1:1 strategy)."""
+
+
+class EigenLayerConfig(_Section):
+    """EigenLayer's core contracts and our AVS's operator set. When this section is present the
+    aggregator admits only members of the set with the minimum slashable stake (in place of
+    ``approved_operators``).
+
+    Usage (aggregator.yaml)::
+
+        eigenlayer:
+          delegation_manager: "0x…"
+          strategy_manager: "0x…"
+          allocation_manager: "0x…"
+          avs: "0x…"
+          operator_set_id: 0
+          strategies: [{address: "0x…", minimum_stake: 1000000000000000000000}]
+    """
+
+    eth_rpc_url: str = ""
+    """The chain EigenLayer is on; empty: the daemon's own RPC (smart_wallet / target chain)."""
+    delegation_manager: Address
+    strategy_manager: Address
+    allocation_manager: Address
+    avs_directory: OptionalAddress = ""
+    permission_controller: OptionalAddress = ""
+    avs: Address
+    """The AVS's account (owner of the operator set)."""
+    operator_set_id: int = Field(default=0, ge=0, lt=2**32)
+    strategies: list[EigenLayerStrategyConfig] = Field(min_length=1)
+    refresh_seconds: float = Field(default=60.0, gt=0)
+    """Every operator's standing is read again at least this often."""
+    event_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the contracts' events are read (a change refreshes the operators it names)."""
+
+
+class OperatorEigenLayerConfig(EigenLayerConfig):
+    """The operator's view of the same contracts, plus what ``ap-avs register`` sends."""
+
+    metadata_uri: str = ""
+    """Operator metadata URI given at registration."""
+    allocation_delay: int = Field(default=0, ge=0, lt=2**32)
+    """Blocks before the operator's allocations take effect (set at registration)."""
+
+
 class BackupConfig(_Section):
     enabled: bool = False
     interval_minutes: int = Field(default=60, gt=0)
@@ -222,7 +364,12 @@ class AggregatorConfig(_YamlSettings):
     avs_registry_coordinator_address: OptionalAddress = ""
     operator_state_retriever_address: OptionalAddress = ""
     db_path: str = "./data/aggregator"
-    jwt_secret: SecretStr
+    jwt_secret: SecretStr | None = None
+    """HMAC secret of every JWT. Unset in development: ``<db_path>/jwt.secret`` is created once;
+    production refuses to start without a strong one (``ap_avs.config_safety``)."""
+    tls: TlsConfig = TlsConfig()
+    allow_plaintext_public: bool = False
+    """Serve plaintext on a public bind address in production: TLS ends in front (a proxy)."""
     secrets_key: SecretStr | None = None
     max_key_lifetime_hours: float = Field(default=24 * 30, gt=0)
     sentry_dsn: str = ""
@@ -241,14 +388,19 @@ class AggregatorConfig(_YamlSettings):
     limits: LimitsConfig = LimitsConfig()
     engine: EngineConfig = EngineConfig()
     operators: OperatorsConfig = OperatorsConfig()
+    trigger_verification: Literal["strict", "off"] = "strict"
+    """``off`` runs operators' reports unverified: development only (logged at start)."""
+    verification: VerificationConfig = VerificationConfig()
+    trigger_quorum: QuorumConfig = QuorumConfig()
+    eigenlayer: EigenLayerConfig | None = None
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)
 
     @field_validator("jwt_secret")
     @classmethod
-    def _strong_secret(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
         return value
 
@@ -260,6 +412,14 @@ class AggregatorConfig(_YamlSettings):
             if not re.fullmatch(r"[0-9a-fA-F]{64}", text):
                 raise ValueError("must be 32 bytes as 64 hex digits")
         return value
+
+    @model_validator(mode="after")
+    def _verification_in_production(self) -> AggregatorConfig:
+        if self.environment == "production" and self.trigger_verification == "off":
+            raise ValueError(
+                "trigger_verification: off is for development only (environment: production)"
+            )
+        return self
 
     @property
     def rpc_host_port(self) -> tuple[str, int]:
@@ -309,7 +469,9 @@ class OperatorConfig(_YamlSettings):
     ecdsa_private_key_store_path: str = ""
     bls_private_key_store_path: str = ""
     bls_remote_signer: BlsRemoteSigner = BlsRemoteSigner()
-    aggregator_server_ip_port_address: HostPort = "127.0.0.1:2206"
+    aggregator_server_ip_port_address: AggregatorAddress = "127.0.0.1:2206"
+    """``host:port``, or ``https://host:port`` to connect over TLS."""
+    aggregator_tls: ClientTlsConfig = ClientTlsConfig()
     eigen_metrics_ip_port_address: HostPort = ""
     enable_metrics: bool = False
     node_api_ip_port_address: HostPort = "127.0.0.1:9010"
@@ -329,6 +491,7 @@ class OperatorConfig(_YamlSettings):
     event_confirmations: int = Field(default=0, ge=0)
     ping_interval_seconds: float = Field(default=5.0, gt=0)
     delivery_concurrency: int = Field(default=32, gt=0)
+    eigenlayer: OperatorEigenLayerConfig | None = None
 
 
 def split_host_port(value: str) -> tuple[str, int]:

@@ -6,7 +6,9 @@ them into gRPC status codes; nothing below imports grpc.
 
     ApAvsError                      base; ``message``, ``error_code``, ``retryable``
     ├── InvalidArgument             the request is wrong: fix it and retry        INVALID_ARGUMENT
-    │   └── ScriptError             a user's JavaScript failed (ap_avs.sandbox)
+    │   ├── ScriptError             a user's JavaScript failed (ap_avs.sandbox)
+    │   └── ReportRefused           an operator's trigger report contradicts the chain or
+    │                               the schedule (kept as evidence against it)
     ├── Unauthenticated             missing, malformed or expired credentials     UNAUTHENTICATED
     ├── PermissionDenied            authenticated, but not allowed                PERMISSION_DENIED
     ├── NotFound                    no such thing for this caller                 NOT_FOUND
@@ -25,9 +27,60 @@ them into gRPC status codes; nothing below imports grpc.
 
 Any other exception escaping a handler is a bug too: the interceptor logs it with an id and the
 client sees ``INTERNAL`` with that id, never a traceback.
+
+:class:`ErrorCode` is the wire enum ``ErrorCode`` (PROTOCOL.md §1.3), the one place its numbers
+are written; errors and failed steps carry one of its members (0 = none fits).
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ErrorCode(IntEnum):
+    """The wire ``ErrorCode`` numbers (same names; ``tests/proto`` checks them against the
+    generated code)."""
+
+    UNSPECIFIED = 0
+    UNAUTHORIZED = 1000
+    FORBIDDEN = 1001
+    INVALID_SIGNATURE = 1002
+    EXPIRED_TOKEN = 1003
+    TASK_NOT_FOUND = 2000
+    EXECUTION_NOT_FOUND = 2001
+    WALLET_NOT_FOUND = 2002
+    SECRET_NOT_FOUND = 2003
+    TOKEN_METADATA_NOT_FOUND = 2004
+    INVALID_REQUEST = 3000
+    INVALID_TRIGGER_CONFIG = 3001
+    INVALID_NODE_CONFIG = 3002
+    INVALID_WORKFLOW = 3003
+    INVALID_ADDRESS = 3004
+    INVALID_SIGNATURE_FORMAT = 3005
+    MISSING_REQUIRED_FIELD = 3006
+    TASK_ALREADY_EXISTS = 4000
+    TASK_ALREADY_COMPLETED = 4001
+    TASK_ALREADY_CANCELLED = 4002
+    EXECUTION_IN_PROGRESS = 4003
+    WALLET_ALREADY_EXISTS = 4004
+    SECRET_ALREADY_EXISTS = 4005
+    RPC_NODE_ERROR = 5000
+    TENDERLY_API_ERROR = 5001
+    TOKEN_LOOKUP_ERROR = 5002
+    SIMULATION_ERROR = 5003
+    STORAGE_UNAVAILABLE = 6000
+    STORAGE_WRITE_ERROR = 6001
+    STORAGE_READ_ERROR = 6002
+    TASK_DATA_CORRUPTED = 6003
+    EXECUTION_ENGINE_ERROR = 6004
+    RATE_LIMIT_EXCEEDED = 7000
+    QUOTA_EXCEEDED = 7001
+    TOO_MANY_REQUESTS = 7002
+    SMART_WALLET_RPC_ERROR = 8000
+    SMART_WALLET_NOT_FOUND = 8001
+    SMART_WALLET_DEPLOYMENT_ERROR = 8002
+    INSUFFICIENT_BALANCE = 8003
+    INSUFFICIENT_CREDIT = 8004
 
 
 class ApAvsError(Exception):
@@ -52,6 +105,15 @@ class ApAvsError(Exception):
 
 class InvalidArgument(ApAvsError):
     """The request is malformed or breaks a rule; the message says which field and why."""
+
+
+class ReportRefused(InvalidArgument):
+    """An operator reported a trigger that did not happen as reported (wrong log, block, fork
+    or fire time). The report is kept as evidence; ``reason`` is the short cause."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"trigger report refused: {reason}")
+        self.reason = reason
 
 
 class Unauthenticated(ApAvsError):

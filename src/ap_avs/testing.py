@@ -16,6 +16,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,11 @@ TEST_CHAIN_ID = 31337
 
 
 def user_key(owner: str, *, chain_id: int = TEST_CHAIN_ID) -> str:
-    """An ``authkey`` for ``owner`` signed with :data:`TEST_JWT_SECRET` (an API key)."""
+    """An ``authkey`` for ``owner`` signed with :data:`TEST_JWT_SECRET`: a user key as
+    ``GetKey`` issues, stateless, valid for a day (API keys need a record: use the running
+    app's ``api_keys.create``)."""
     keys = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=chain_id)
-    return keys.create_api_key(owner, ["readonly"])
+    return keys.user_key(owner, timedelta(days=1))
 
 
 def aggregator_config(db_path: Path, **overrides: Any) -> AggregatorConfig:

@@ -11,9 +11,15 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator import convert
-from ap_avs.aggregator.convert import (
+from ap_avs.domain.nodes import NodeKind
+from ap_avs.domain.triggers import TriggerKind
+from ap_avs.domain.workflow import TaskStatus, Workflow
+from ap_avs.domain.workflow_codec import workflow_from_json, workflow_to_json
+from ap_avs.errors import InvalidArgument
+from ap_avs.store import codec
+from ap_avs.wire import (
     MAX_VALUE_DEPTH,
     json_to_value,
     node_from_pb,
@@ -24,12 +30,6 @@ from ap_avs.aggregator.convert import (
     workflow_from_create_req,
     workflow_to_pb,
 )
-from ap_avs.domain.nodes import NodeKind
-from ap_avs.domain.triggers import TriggerKind
-from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.domain.workflow_codec import workflow_from_json, workflow_to_json
-from ap_avs.errors import InvalidArgument
-from ap_avs.store import codec
 
 ADDR = "0x1111111111111111111111111111111111111111"
 TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"

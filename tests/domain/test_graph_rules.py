@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ap_avs.domain._names import RESERVED_WORDS, identifier_problem
+from ap_avs.domain.names import RESERVED_WORDS, identifier_problem
 from ap_avs.domain.nodes import (
     BranchCondition,
     BranchConfig,

@@ -9,13 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ap_avs.domain.addresses import address_bytes, is_hex_address
 from ap_avs.domain.signin import (
     SIGNATURE_FORMAT_VALIDITY,
     SigninMessage,
-    address_bytes,
     format_signin_message,
     format_timestamp,
-    is_hex_address,
     parse_signin_message,
     parse_timestamp,
     validate_wallet_for_signature_format,

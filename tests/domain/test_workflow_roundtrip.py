@@ -7,8 +7,8 @@ from google.protobuf.json_format import MessageToDict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator import convert
 from ap_avs.domain.validation import validate_new_workflow
 from ap_avs.domain.workflow_codec import workflow_from_json, workflow_to_json
 from ap_avs.store import codec

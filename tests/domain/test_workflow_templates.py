@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ap_avs.domain._cron import min_gap_seconds, schedule_problem
-from ap_avs.domain._templates import (
+from ap_avs.domain.cron import min_gap_seconds, schedule_problem
+from ap_avs.domain.templating import (
     MISSING,
     iter_templates,
     lookup_path,

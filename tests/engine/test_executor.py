@@ -4,6 +4,7 @@ concurrency, variables between nodes, and secret redaction (runners are test dou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 
 import httpx
@@ -22,7 +23,7 @@ from ap_avs.domain.nodes import (
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.executor import Executor, RunState
 from ap_avs.engine.templates import TemplateEngine
-from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext
+from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext, Runner
 from ap_avs.sandbox import Limits, SandboxPool
 
 TRIGGER = "trig"
@@ -54,6 +55,8 @@ async def fake_code(node: Node, ctx: RunContext) -> NodeResult:
         return NodeResult(True, output=source)
     if source.startswith("echo:"):
         return NodeResult(True, output=await ctx.render(source[5:], where="source"))
+    if source == "owner":
+        return NodeResult(True, output=ctx.owner)
     return NodeResult(True, output=source)
 
 
@@ -66,19 +69,25 @@ async def fake_branch(node: Node, ctx: RunContext) -> NodeResult:
     return NodeResult(True)
 
 
-@pytest.fixture
-async def executor() -> AsyncIterator[Executor]:
+@contextlib.asynccontextmanager
+async def make_executor(code_runner: Runner = fake_code) -> AsyncIterator[Executor]:
     async with (
         SandboxPool(size=1, limits=Limits()) as pool,
         httpx.AsyncClient() as http,
     ):
         yield Executor(
-            {NodeKind.CUSTOM_CODE: fake_code, NodeKind.BRANCH: fake_branch},
+            {NodeKind.CUSTOM_CODE: code_runner, NodeKind.BRANCH: fake_branch},
             TemplateEngine(pool),
             pool,
             http,
             EngineOptions(chain_id=31337),
         )
+
+
+@pytest.fixture
+async def executor() -> AsyncIterator[Executor]:
+    async with make_executor() as made:
+        yield made
 
 
 def state(variables: Mapping[str, JsonValue] | None = None, **secrets: str) -> RunState:
@@ -141,14 +150,24 @@ async def test_branch_gates_paths(executor: Executor) -> None:
     assert [s.id for s in other] == ["br", "no", "after_no"]
 
 
-async def test_ready_nodes_run_concurrently(executor: Executor) -> None:
-    nodes = [code(f"n{i}", "sleep:0.3") for i in range(5)]
+async def test_ready_nodes_run_concurrently() -> None:
+    """Five ready nodes meet at a barrier of five: run one after another, the first would wait
+    forever (and fail at the generous liveness guard); run together, all pass it."""
+    barrier = asyncio.Barrier(5)
+    events: list[str] = []
+
+    async def meet(node: Node, ctx: RunContext) -> NodeResult:
+        events.append(f"start {node.id}")
+        await asyncio.wait_for(barrier.wait(), 10)
+        events.append(f"end {node.id}")
+        return NodeResult(True, output=node.id)
+
+    nodes = [code(f"n{i}", "meet") for i in range(5)]
     edges = [Edge(f"e{i}", TRIGGER, f"n{i}") for i in range(5)]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    steps = await executor.run_graph(nodes, edges, TRIGGER, state())
-    assert len(steps) == 5
-    assert loop.time() - started < 1.2  # sequential would take 1.5 s
+    async with make_executor(meet) as executor:
+        steps = await executor.run_graph(nodes, edges, TRIGGER, state())
+    assert [s.success for s in steps] == [True] * 5
+    assert all(e.startswith("start") for e in events[:5]), events  # all began before any ended
 
 
 async def test_unresolved_template_fails_the_node_with_a_hint(executor: Executor) -> None:
@@ -169,3 +188,17 @@ async def test_secrets_are_redacted_from_steps(executor: Executor) -> None:
     assert steps[0].success
     assert steps[0].output == "key=***"
     assert "sup3r-s3cret" not in repr(run.variables["a"])
+
+
+async def test_the_run_owner_reaches_every_runner_explicitly(executor: Executor) -> None:
+    nodes = [code("a", "owner"), code("b", "sleep:0"), code("c", "owner")]
+    edges = [Edge("e1", TRIGGER, "a"), Edge("e2", "a", "b"), Edge("e3", "b", "c")]
+    mine = RunState({}, owner="0xowner")
+    theirs = RunState({}, owner="0xother")
+    ours, other = await asyncio.gather(
+        executor.run_graph(nodes, edges, TRIGGER, mine),
+        executor.run_graph(nodes, edges, TRIGGER, theirs),
+    )
+    assert [s.output for s in ours if s.id != "b"] == ["0xowner", "0xowner"]
+    assert [s.output for s in other if s.id != "b"] == ["0xother", "0xother"]
+    assert (await executor.run_graph(nodes[:1], edges[:1], TRIGGER, state()))[0].output is None

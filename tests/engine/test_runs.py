@@ -15,13 +15,13 @@ from ap_avs.domain.ids import new_id
 from ap_avs.domain.nodes import CustomCodeConfig, Edge, Lang, Node, NodeKind
 from ap_avs.domain.triggers import ManualTriggerConfig, Trigger, TriggerKind
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.engine.events import WorkflowEvents
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
 from ap_avs.engine.runs import RunService
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.templates import TemplateEngine
 from ap_avs.engine.worker import Workers
+from ap_avs.engine.workflow_events import WorkflowEvents
 from ap_avs.errors import Unavailable
 from ap_avs.runners.base import EngineOptions, NodeResult, RunContext
 from ap_avs.store import LmdbKV, keys

@@ -12,7 +12,18 @@ from eth_utils.crypto import keccak
 
 from ap_avs.testing import DevnetThread
 
-__all__ = ["Chain", "DevnetThread"]
+__all__ = ["Chain", "DevnetThread", "eventually"]
+
+
+async def eventually(check: Any, within: float = 30.0, every: float = 0.05, what: str = "") -> None:
+    """Poll ``check()`` until it is truthy (a liveness guard of ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while True:
+        if check():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what or check}")
+        await asyncio.sleep(every)
 
 
 class Chain:

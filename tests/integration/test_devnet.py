@@ -10,7 +10,7 @@ import httpx
 import pytest
 from eth_utils.crypto import keccak
 
-from ap_avs import aa
+from ap_avs.chain import aa
 from ap_avs.devnet import (
     ANVIL_KEYS,
     ETH_USD_ANSWER,

@@ -16,20 +16,18 @@ import pytest_asyncio
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs import aa
-from ap_avs.aa import UserOpError
-from ap_avs.aa._direct import DirectSubmitter
 from ap_avs.aggregator.api_chain import ChainStack, build_chain_stack
-from ap_avs.chain import ChainClient
+from ap_avs.chain import ChainClient, aa
+from ap_avs.chain.aa import DirectSubmitter, UserOpError
+from ap_avs.chain.userops import SmartWallet, UserOpSender
 from ap_avs.devnet import DevnetState
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node, NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.wallets import Wallet
-from ap_avs.runners._chain_abi import encode_call
+from ap_avs.runners.abi import encode_call
 from ap_avs.runners.base import EngineOptions, NodeResult, RunContext
 from ap_avs.runners.contract_read import PlannedCall
 from ap_avs.runners.contract_write import account_call_data
-from ap_avs.userops import SmartWallet, UserOpSender, acting_for
 
 from .support import Chain
 
@@ -70,7 +68,7 @@ def fresh_address(tag: str) -> str:
     return to_checksum_address(keccak(text=f"direct {tag} {next(_serial)} {time.time_ns()}")[12:])
 
 
-def context(variables: Mapping[str, JsonValue]) -> RunContext:
+def context(variables: Mapping[str, JsonValue], owner: str) -> RunContext:
     async def render(
         text: str,
         *,
@@ -90,6 +88,7 @@ def context(variables: Mapping[str, JsonValue]) -> RunContext:
         http=None,  # type: ignore[arg-type]
         options=EngineOptions(chain_id=31337),
         run_node=no_nested,
+        owner=owner,
     )
 
 
@@ -118,12 +117,11 @@ class Env:
         return await self.client.smart_wallet_address(self.devnet.factory, owner, 0)
 
     async def write(self, owner: str, wallet: str, config: ContractWriteConfig) -> NodeResult:
-        with acting_for(owner):
-            runner = self.stack.runners[NodeKind.CONTRACT_WRITE]
-            node = Node(
-                id=f"n{next(_serial)}", name="write", kind=NodeKind.CONTRACT_WRITE, config=config
-            )
-            return await runner(node, context({"settings": {"runner": wallet}}))
+        runner = self.stack.runners[NodeKind.CONTRACT_WRITE]
+        node = Node(
+            id=f"n{next(_serial)}", name="write", kind=NodeKind.CONTRACT_WRITE, config=config
+        )
+        return await runner(node, context({"settings": {"runner": wallet}}, owner))
 
     async def token_balance(self, token: str, holder: str) -> int:
         (balance,) = await self.chain.read(

@@ -24,7 +24,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import trigger_to_pb
+from ap_avs.auth.operator_requests import ReplayGuard, verify
 from ap_avs.config import OperatorConfig, load_settings
 from ap_avs.devnet import DevnetState
 from ap_avs.domain.events import TRANSFER_TOPIC
@@ -40,7 +40,7 @@ from ap_avs.domain.triggers import (
 from ap_avs.errors import Unauthenticated
 from ap_avs.operator import OperatorApp
 from ap_avs.operator.client import Backoff
-from ap_avs.operator_auth import ReplayGuard, verify
+from ap_avs.wire import trigger_to_pb
 
 from .support import Chain
 
@@ -150,7 +150,7 @@ class FakeAggregator:
         return f"127.0.0.1:{self.port}"
 
 
-async def wait_for(condition: Callable[[], object], within: float = 10.0, what: str = "") -> None:
+async def wait_for(condition: Callable[[], object], within: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:

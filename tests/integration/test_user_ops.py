@@ -12,8 +12,8 @@ from eth_abi.abi import encode
 from eth_account import Account
 from eth_utils.crypto import keccak
 
-from ap_avs import aa
-from ap_avs.aa import DUMMY_SIGNATURE, BundlerClient, UserOperation, UserOpError
+from ap_avs.chain import aa
+from ap_avs.chain.aa import DUMMY_SIGNATURE, BundlerClient, UserOperation, UserOpError
 from ap_avs.devnet import DevnetState
 
 from .support import Chain

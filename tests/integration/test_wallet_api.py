@@ -11,7 +11,7 @@ import pytest
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aa import account_address
+from ap_avs.chain.aa import account_address
 from ap_avs.devnet import DevnetState
 from ap_avs.testing import aggregator_config, running_aggregator, user_key
 

@@ -183,9 +183,12 @@ async def test_list_checks_wallets_and_cursors(stub: avs_pb2_grpc.AggregatorStub
         ([""], "Missing smart_wallet_address"),
         (["nope"], "invalid smart account address"),
         ([other.runner], "invalid smart account address"),
+        # a trailing newline is not an address (it once reached the store and answered INTERNAL)
+        ([user.runner + "\n"], "invalid smart account address"),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await user.call("ListTasks", avs_pb2.ListTasksReq(smart_wallet_address=wallets))
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert info.value.details() == message
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await user.call(

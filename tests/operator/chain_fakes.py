@@ -7,15 +7,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import Log, LogFilter
+from ap_avs.domain.trigger_data import BlockHeader
 from ap_avs.domain.triggers import Trigger, TriggerConfig, TriggerKind
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import BlockHeader, TokenMetadata
 from ap_avs.operator.model import Assignment, Signal, TriggerFired
 
 
 class FakeReader:
-    """Duck-types :class:`ap_avs.operator.chain_reader.ChainReader`."""
+    """Duck-types :class:`ap_avs.chain.reader.ChainReader`."""
 
     def __init__(self, head: int = 0) -> None:
         self.head_number = head
@@ -50,8 +51,8 @@ class FakeReader:
             raise Unavailable("chain RPC eth_getLogs failed: header not found")
         return [log for n in range(first, last + 1) for log in self.logs_by_block.get(n, [])]
 
-    async def token(self, address: str) -> TokenMetadata:
-        return TokenMetadata("Test USD", "TUSD", 6)
+    async def token(self, address: str) -> Erc20Metadata:
+        return Erc20Metadata("Test USD", "TUSD", 6)
 
 
 class Recorder:
@@ -84,7 +85,7 @@ def assignment(
     return Assignment(workflow_id, trigger, **window)
 
 
-async def wait_for(condition: Callable[[], Any], within: float = 5.0) -> None:
+async def wait_for(condition: Callable[[], Any], within: float = 20.0) -> None:
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:

@@ -8,9 +8,11 @@ import pytest
 from eth_abi.abi import encode
 
 from ap_avs.chain import CallReverted
+from ap_avs.chain.reader import ChainReader
+from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import LogFilter
+from ap_avs.domain.trigger_data import parse_log
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import ChainReader, TokenMetadata, parse_log
 
 TOKEN = "0x1c7d4b196cb0c7b01d743fbc6116a902379c7238"
 
@@ -137,8 +139,8 @@ async def test_token_metadata_is_read_once() -> None:
         bytes.fromhex("313ce567"): encode(["uint8"], [6]),
     }
     reader = reader_for(client)
-    assert await reader.token(TOKEN) == TokenMetadata("Test USD", "TUSD", 6)
-    assert await reader.token(TOKEN.upper().replace("0X", "0x")) == TokenMetadata(
+    assert await reader.token(TOKEN) == Erc20Metadata("Test USD", "TUSD", 6)
+    assert await reader.token(TOKEN.upper().replace("0X", "0x")) == Erc20Metadata(
         "Test USD", "TUSD", 6
     )
     assert len(client.calls) == 3
@@ -152,4 +154,4 @@ async def test_token_metadata_of_a_contract_that_does_not_answer() -> None:
         bytes.fromhex("95d89b41"): b"",
         bytes.fromhex("313ce567"): reverted,
     }
-    assert await reader_for(client).token(TOKEN) == TokenMetadata(None, None, None)
+    assert await reader_for(client).token(TOKEN) == Erc20Metadata(None, None, None)

@@ -16,15 +16,14 @@ from event_samples import (
     transfer_log,
 )
 
+from ap_avs.domain.erc20 import Erc20Metadata, format_units
 from ap_avs.domain.events import EventIndex, Match
+from ap_avs.domain.trigger_data import event_data
 from ap_avs.domain.triggers import EventQuery
-from ap_avs.operator.chain_reader import TokenMetadata
 from ap_avs.operator.event_policy import (
     DEFAULT_COOLDOWN_SECONDS,
     BlockMatches,
     decide,
-    event_data,
-    format_units,
 )
 
 
@@ -118,7 +117,7 @@ def test_erc20_transfer_data() -> None:
     index = EventIndex()
     index.add("w", [EventQuery(addresses=(TOKEN,), topics=(TRANSFER_TOPIC, "", ALICE))])
     (match,) = index.match(transfer_log(TOKEN, BOB, ALICE, 1_234_500, index=3))
-    token = TokenMetadata("USD Coin", "USDC", 6)
+    token = Erc20Metadata("USD Coin", "USDC", 6)
     data = event_data(match, chain_id=11155111, block_timestamp=1_700_000_000, token=token)
     assert data["eventName"] == "Transfer"
     assert (data["tokenName"], data["tokenSymbol"], data["tokenDecimals"]) == (
@@ -142,7 +141,7 @@ def test_unknown_token_metadata_keeps_the_raw_value() -> None:
     index.add("w", [EventQuery(addresses=(TOKEN,), topics=(TRANSFER_TOPIC, ALICE))])
     (match,) = index.match(transfer_log(TOKEN, ALICE, BOB, 42))
     data = event_data(
-        match, chain_id=1, block_timestamp=None, token=TokenMetadata(None, None, None)
+        match, chain_id=1, block_timestamp=None, token=Erc20Metadata(None, None, None)
     )
     assert (data["valueFormatted"], data["tokenDecimals"], data["blockTimestamp"]) == (
         "42",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
-from ap_avs.operator.checkpoint import CheckpointStore
+from ap_avs.operator.checkpoint import CheckpointStore, write_atomically
 
 
 async def test_round_trip(tmp_path: Path) -> None:
@@ -45,3 +46,26 @@ async def test_a_corrupt_file_is_set_aside(tmp_path: Path) -> None:
     assert state.cursors == {}
     assert state.workflows == frozenset()
     assert (tmp_path / "checkpoint.json.corrupt").exists()
+
+
+def test_concurrent_writes_of_one_file_never_collide(tmp_path: Path) -> None:
+    """A cancelled save goes on in its thread while the next one starts: each write has its own
+    temporary file, so none fails and the file always holds one whole document."""
+    target = tmp_path / "workflows.json"
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(50):
+                write_atomically(target, {"writer": n, "i": i, "pad": "x" * 1000})
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert json.loads(target.read_text())["i"] == 49
+    assert [p.name for p in tmp_path.iterdir()] == ["workflows.json"]  # no temporary left

@@ -14,7 +14,8 @@ from chain_fakes import wait_for
 from eth_account import Account
 
 from ap_avs._proto import avs_pb2, node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import trigger_to_pb
+from ap_avs.auth.operator_requests import OperatorSigner, ReplayGuard, verify
+from ap_avs.auth.trigger_reports import data_digest, report_signer
 from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.errors import InvalidArgument, Unauthenticated
 from ap_avs.operator.client import (
@@ -24,7 +25,7 @@ from ap_avs.operator.client import (
     notify_request,
 )
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
-from ap_avs.operator_auth import OperatorSigner, ReplayGuard, verify
+from ap_avs.wire import trigger_to_pb
 
 SIGNER = OperatorSigner(Account.create().key)
 BLOCK = Trigger(id="t1", name="every", kind=TriggerKind.BLOCK, config=BlockTriggerConfig(5))
@@ -64,15 +65,34 @@ def test_assignment_from_a_monitor_message() -> None:
 
 def test_notify_request_puts_data_in_the_kinds_output() -> None:
     fired = TriggerFired("wf", TriggerKind.EVENT, "wf:0xab:3", {"value": "12", "logIndex": 3})
-    request = notify_request(SIGNER.address, fired)
+    request = notify_request(SIGNER, fired)
     assert request.trigger_type == avs_pb2.TRIGGER_TYPE_EVENT
     assert request.WhichOneof("trigger_output") == "event_trigger"
     assert request.trigger_request_id == "wf:0xab:3"
     fields = request.event_trigger.data.struct_value.fields
     assert fields["value"].string_value == "12"
     assert fields["logIndex"].number_value == 3
-    cron = notify_request(SIGNER.address, TriggerFired("wf", TriggerKind.CRON, "k", {}))
+    cron = notify_request(SIGNER, TriggerFired("wf", TriggerKind.CRON, "k", {}))
     assert cron.WhichOneof("trigger_output") == "cron_trigger"
+    signer = report_signer(
+        request.signature,
+        operator=SIGNER.address,
+        task_id="wf",
+        occurrence="wf:0xab:3",
+        kind=TriggerKind.EVENT,
+        digest=data_digest({"value": "12", "logIndex": 3}),
+    )
+    assert signer == SIGNER.address
+    other = data_digest({"value": "13", "logIndex": 3})
+    forged = report_signer(
+        request.signature,
+        operator=SIGNER.address,
+        task_id="wf",
+        occurrence="wf:0xab:3",
+        kind=TriggerKind.EVENT,
+        digest=other,
+    )
+    assert forged != SIGNER.address
 
 
 class Handler:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ap_avs.errors import InvalidArgument
-from ap_avs.operator.schedule import (
+from ap_avs.domain.schedule import (
     due_boundaries,
     first_boundary_after,
     next_cron_fire,
     pending_epochs,
 )
+from ap_avs.errors import InvalidArgument
 
 
 def ms(text: str) -> int:

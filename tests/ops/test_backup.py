@@ -137,10 +137,9 @@ async def test_the_timer_takes_snapshots_until_stopped(tmp_path: Path) -> None:
         backups = Backups(kv, settings(tmp_path, enabled=True, interval_seconds=0.05, keep=2))
         stop = asyncio.Event()
         task = asyncio.create_task(backups.run(stop))
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            if len(backups.snapshots()) == 2:
-                break
+        async with asyncio.timeout(20):  # a liveness guard: two 0.05 s intervals take ~0.2 s
+            while len(backups.snapshots()) < 2:  # noqa: ASYNC110 - polls the backup folder
+                await asyncio.sleep(0.02)
         stop.set()
         await asyncio.wait_for(task, 5)
         assert len(backups.snapshots()) == 2
@@ -151,7 +150,8 @@ async def test_the_timer_takes_snapshots_until_stopped(tmp_path: Path) -> None:
 
 async def test_disabled_timer_returns_and_memory_store_is_refused(tmp_path: Path) -> None:
     async with LmdbKV(tmp_path / "db", map_size=MIB) as kv:
-        await asyncio.wait_for(Backups(kv, settings(tmp_path)).run(asyncio.Event()), 1)
+        # It returns at once; the guard only catches a timer that runs while disabled.
+        await asyncio.wait_for(Backups(kv, settings(tmp_path)).run(asyncio.Event()), 10)
     with pytest.raises(FailedPrecondition, match="LMDB"):
         await Backups(MemoryKV(), settings(tmp_path)).take()
 

@@ -11,6 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from ulid import ULID
 
+from ap_avs.aggregator.admission import Verdict
 from ap_avs.domain.ids import new_id
 from ap_avs.ops.telemetry import HOUR_MS, Telemetry, telemetry_routes
 from ap_avs.ops.views import executions_since, ulid_floor
@@ -137,3 +138,51 @@ async def test_skip_scan_counts_like_a_full_walk() -> None:
     capped = await executions_since(kv, since, max_workflows=5)
     assert not capped.complete
     assert capped.count <= expected
+
+
+class FakeStake:
+    """Admission by stake as the page reads it: a verdict per operator."""
+
+    def __init__(self, verdicts: dict[str, Verdict]) -> None:
+        self._verdicts = {a.lower(): v for a, v in verdicts.items()}
+
+    def verdict(self, address: str) -> Verdict | None:
+        return self._verdicts.get(address.lower())
+
+
+async def test_with_stake_admission_each_operator_shows_membership_and_stake(
+    seeded: tuple[MemoryKV, list[str]],
+) -> None:
+    kv, _ = seeded
+    strategy = "0x" + "57" * 20
+    stake = FakeStake(
+        {
+            OP_A: Verdict(OP_A, None, True, {strategy: 1500 * 10**18}, block=77),
+            OP_B: Verdict(OP_B, "not a member", False, {strategy: 5 * 10**16}, block=77),
+        }
+    )
+    dispatcher = FakeDispatcher({OP_A: object()}, {})
+    telemetry = Telemetry(kv, operators=dispatcher, stake=stake, now_ms=lambda: NOW)
+    async with client_for(telemetry) as client:
+        data = (await client.get("/telemetry.json")).json()
+        page = (await client.get("/telemetry")).text
+    assert data["admission"] == "eigenlayer"
+    shown = {o["address"]: o["eigenlayer"] for o in data["operators"]}
+    assert shown[OP_A] == {
+        "admitted": True,
+        "member": True,
+        "slashable": {strategy: str(1500 * 10**18)},
+        "block": 77,
+        "refusal": None,
+    }
+    assert shown[OP_B]["member"] is False
+    assert shown[OP_B]["refusal"] == "not a member"
+    assert "<th>EigenLayer</th>" in page
+    assert "member, admitted" in page
+    assert '<td class="num allocated">1,500</td>' in page
+    assert "not a member" in page
+    assert '<td class="num allocated">0.05</td>' in page
+    # Without it, the columns are not there and the report says so.
+    plain = Telemetry(kv, operators=dispatcher, now_ms=lambda: NOW)
+    assert "<th>EigenLayer</th>" not in plain.render(await plain.report())
+    assert (await plain.report()).to_json()["admission"] == "allow-list"

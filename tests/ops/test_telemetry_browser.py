@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from ap_avs.aggregator.http import HttpServer
 from ap_avs.domain.ids import new_id
+from ap_avs.ops.http import HttpServer
 from ap_avs.ops.telemetry import Telemetry, telemetry_routes
 from ap_avs.store import MemoryKV, keys
 

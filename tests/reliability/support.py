@@ -41,13 +41,19 @@ import yaml
 from google.protobuf import struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
-from ap_avs.aggregator import convert
+from ap_avs.auth.operator_requests import OperatorSigner
+from ap_avs.auth.trigger_reports import sign_report
+from ap_avs.chain import ChainClient
+from ap_avs.chain.reader import ChainReader
 from ap_avs.config import AggregatorConfig
 from ap_avs.devnet import DevnetState
-from ap_avs.operator_auth import OperatorSigner
+from ap_avs.domain.trigger_data import block_data
+from ap_avs.domain.triggers import TriggerKind
 from ap_avs.store import codec, keys
 from ap_avs.testing import TEST_JWT_SECRET, running_aggregator, user_key
+from ap_avs.wire import value_to_json
 
 CLI = (sys.executable, "-m", "ap_avs")
 SERVICE = avs_pb2.DESCRIPTOR.services_by_name["Aggregator"]
@@ -478,7 +484,9 @@ ALL_CAPABILITIES = node_pb2.SyncMessagesReq.Capabilities(
 class RawOperator:
     """A hand-driven operator: signed Node calls and SyncMessages streams it controls."""
 
-    def __init__(self, target: str, private_key: str) -> None:
+    def __init__(self, target: str, private_key: str, rpc_url: str | None = None) -> None:
+        self.rpc_url = rpc_url
+        self._headers: dict[int, Any] = {}
         self.signer = OperatorSigner(private_key)
         self.address = self.signer.address
         self.channel = grpc.aio.insecure_channel(target)
@@ -516,16 +524,38 @@ class RawOperator:
                 self.changed.clear()
                 await self.changed.wait()
 
+    async def honest_block(self, block: int) -> Any:
+        """The data an honest operator reports for ``block`` of the devnet at ``rpc_url``
+        (blocks are mined up to it first); without a chain, a made-up hash."""
+        if self.rpc_url is None:
+            return {"blockNumber": block, "blockHash": "0xab"}
+        if block not in self._headers:
+            async with ChainClient(self.rpc_url) as client:
+                head = await client.block_number()
+                if head < block:
+                    await client.request("anvil_mine", [hex(block - head)])
+                header = await ChainReader(client).header(block)
+            self._headers[block] = block_data(header)
+        return self._headers[block]
+
     async def notify_block(
         self, task_id: str, block: int, deadline: float = 10
     ) -> node_pb2.NotifyTriggersResp:
+        request_id = f"{task_id}:{block}"
         request = node_pb2.NotifyTriggersReq(
             address=self.address,
             task_id=task_id,
             trigger_type=avs_pb2.TRIGGER_TYPE_BLOCK,
-            trigger_request_id=f"{task_id}:{block}",
+            trigger_request_id=request_id,
         )
-        request.block_trigger.data.CopyFrom(value({"blockNumber": block, "blockHash": "0xab"}))
+        request.block_trigger.data.CopyFrom(value(await self.honest_block(block)))
+        request.signature = sign_report(
+            self.signer,
+            task_id=task_id,
+            occurrence=request_id,
+            kind=TriggerKind.BLOCK,
+            data=value_to_json(request.block_trigger.data),
+        )
         return await self.stub.NotifyTriggers(
             request, metadata=self.md("NotifyTriggers"), timeout=deadline
         )
@@ -720,7 +750,7 @@ def capture_logs(level: int = logging.DEBUG) -> Iterator[LogCapture]:
 
 
 async def eventually(
-    check: Callable[[], Any], within: float = 20.0, every: float = 0.05, what: str = ""
+    check: Callable[[], Any], within: float = 30.0, every: float = 0.05, what: str = ""
 ) -> Any:
     """Poll ``check`` (sync or async) until it returns something truthy; return it."""
     deadline = time.monotonic() + within

@@ -25,8 +25,8 @@ from google.protobuf.message_factory import GetMessageClass
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc, node_pb2, node_pb2_grpc
 from ap_avs.auth import KeyService
+from ap_avs.auth.operator_requests import HEADER_OPERATOR, HEADER_TIMESTAMP, OperatorSigner
 from ap_avs.domain.signin import format_signin_message
-from ap_avs.operator_auth import HEADER_OPERATOR, HEADER_TIMESTAMP, OperatorSigner
 from ap_avs.testing import (
     TEST_CHAIN_ID,
     TEST_JWT_SECRET,
@@ -90,6 +90,10 @@ def bad_keys(sub: str) -> dict[str, str | None]:
         "expired API key": KeyService(
             jwt_secret=secret, chain_id=TEST_CHAIN_ID, now=lambda: past
         ).create_api_key(sub, ["admin"]),
+        "API key with no record": KeyService(
+            jwt_secret=secret, chain_id=TEST_CHAIN_ID
+        ).create_api_key(sub, ["admin"]),
+        "API key with no jti": signed(claims(sub, roles=["admin"]), secret),
         "no exp": signed(claims(sub, exp=None), secret),
         "not yet valid": signed(claims(sub, nbf=now + 600), secret),
         "wrong audience": signed(claims(sub, aud=["999"]), secret),
@@ -159,7 +163,8 @@ async def test_sign_in_keys_are_capped_and_api_keys_impersonate_only_as_admin(
     server: RunningAggregator,
 ) -> None:
     me, other = Account.create(), Account.create()
-    keys = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=TEST_CHAIN_ID)
+    assert server.app.api_keys is not None
+    api_keys = server.app.api_keys
     async with channel(server.target) as ch:
         stub = avs_pb2_grpc.AggregatorStub(ch)
         # a message valid for a year yields a key living at most the configured maximum
@@ -174,15 +179,21 @@ async def test_sign_in_keys_are_capped_and_api_keys_impersonate_only_as_admin(
 
         # someone else's signature, or a readonly API key, cannot mint a key for my wallet
         stolen = other.sign_message(encode_defunct(text=message)).signature.hex()
-        readonly = keys.create_api_key(other.address, ["readonly"])
+        readonly = (await api_keys.create(other.address, ["readonly"])).token
         for sig in ("0x" + stolen, readonly):
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await stub.GetKey(avs_pb2.GetKeyReq(message=message, signature=sig))
             assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED, sig[:20]
         # an admin API key can (upstream's operator tooling relies on it)
-        admin = keys.create_api_key(other.address, ["admin"])
-        minted = await stub.GetKey(avs_pb2.GetKeyReq(message=message, signature=admin))
+        admin = await api_keys.create(other.address, ["admin"])
+        minted = await stub.GetKey(avs_pb2.GetKeyReq(message=message, signature=admin.token))
         assert jwt.decode(minted.key, options={"verify_signature": False})["sub"] == me.address
+        # and no longer once revoked (an admin key without its record mints nothing)
+        await api_keys.revoke(admin.record.jti)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.GetKey(avs_pb2.GetKeyReq(message=message, signature=admin.token))
+        assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED
+        assert info.value.details() == "User authentication error: API key is invalid"
 
 
 # --- operator signatures --------------------------------------------------------------------

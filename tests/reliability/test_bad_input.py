@@ -550,6 +550,7 @@ def test_cycles_and_huge_graphs_are_refused_quickly_and_store_nothing(target: Ta
         code = target.check(method, req.SerializeToString())
         took = time.monotonic() - started
         assert code is grpc.StatusCode.INVALID_ARGUMENT, (method, what, code)
+        # A liveness guard (about 20x what validating 10,000 nodes takes here), not a figure.
         assert took < 10, (method, what, took)
 
 

@@ -95,7 +95,9 @@ async def scenario(proc: AggregatorProcess, operator_key: str, url: str) -> None
             (await user.call("CreateTask", workflow(user.runner, block_trigger(1)))).id
             for _ in range(2)
         ]
-        operator = RawOperator(proc.target, operator_key)
+        operator = RawOperator(
+            proc.target, operator_key, proc.devnet.rpc_url if proc.devnet else None
+        )
         operator.sync()
         await operator.wait_watching(set(block_ids))
 
@@ -157,7 +159,9 @@ async def scenario(proc: AggregatorProcess, operator_key: str, url: str) -> None
     await proc.wait_serving()
     async with channel(proc.target) as ch:
         user.stub = avs_pb2_grpc.AggregatorStub(ch)
-        operator = RawOperator(proc.target, operator_key)
+        operator = RawOperator(
+            proc.target, operator_key, proc.devnet.rpc_url if proc.devnet else None
+        )
         operator.sync()
         await operator.wait_watching(set(block_ids))
         gate = asyncio.Semaphore(16)

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ap_avs.domain._templates import Missing, lookup_path, render, to_text
 from ap_avs.domain.nodes import Node, NodeKind
+from ap_avs.domain.templating import Missing, lookup_path, render, to_text
 from ap_avs.domain.values import JsonValue
 from ap_avs.runners import custom_code, graphql, rest_api
 from ap_avs.runners.base import EngineOptions, NodeFailure, NodeResult, RunContext, failed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -71,9 +70,7 @@ async def test_error_keeps_message_logs_and_kind(make_ctx: MakeContext) -> None:
 
 
 async def test_timeout_with_small_limits(make_ctx: MakeContext) -> None:
-    began = time.monotonic()
     result = await run_code(make_ctx, "while (true) {}", code_limits=Limits(timeout_ms=100))
-    assert time.monotonic() - began < 2
     assert not result.success
     assert "did not finish within 100 ms" in result.error
     assert result.metadata == {"errorKind": "timeout"}

@@ -9,7 +9,6 @@ import pytest
 
 from ap_avs.domain.nodes import FilterConfig, Node, NodeKind
 from ap_avs.runners import filter as filter_runner
-from ap_avs.runners._items import as_items, unwrap_template
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     INVALID_REQUEST,
@@ -19,6 +18,7 @@ from ap_avs.runners.base import (
     RunContext,
 )
 from ap_avs.runners.filter import predicate_source
+from ap_avs.runners.items import as_items, unwrap_template
 
 MakeContext = Callable[..., RunContext]
 

@@ -174,15 +174,13 @@ async def test_iteration_logs_are_prefixed(make_ctx: MakeContext) -> None:
 async def test_iteration_timeout(make_ctx: MakeContext, server: str) -> None:
     runner = RestApiConfig(url="{{base}}/delay?ms={{item}}")
     node = loop_node(NodeKind.REST_API, runner, mode=PARALLEL)
-    began = time.monotonic()
     result = await run_loop(
         make_ctx,
         node,
         {"numbers": {"data": [10, 1500, 20]}, "base": server},
         default_iteration_timeout_seconds=0.3,
     )
-    assert time.monotonic() - began < 1.2
-    assert not result.success
+    assert not result.success  # without the timeout, the 1.5 s iteration would have succeeded
     assert result.error == "1 of 3 iterations failed: iteration 1 timed out after 0.3 s"
     assert out(result)[1] is None
     assert out(result)[0] is not None

@@ -9,12 +9,12 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from ap_avs.runners._chain_abi import (
+from ap_avs.domain.erc20 import format_units
+from ap_avs.runners.abi import (
     decode_logs,
     decode_result,
     encode_call,
     find_function,
-    format_units,
     function_for_selector,
     parse_abi,
     signature,

@@ -9,15 +9,14 @@ import pytest
 
 from ap_avs.chain import CallReverted
 from ap_avs.errors import Unavailable
-from ap_avs.runners._chain import (
+from ap_avs.runners.base import NodeFailure
+from ap_avs.runners.onchain import (
     frame_logs,
     outcome_of_frame,
     parse_wei,
     simulate_call,
     wallet_frames,
 )
-from ap_avs.runners.base import NodeFailure
-from ap_avs.userops import acting_for, run_owner
 
 WALLET = "0x" + "aa" * 20
 TOKEN = "0x" + "bb" * 20
@@ -121,13 +120,3 @@ def test_parse_wei(text: str, value: int) -> None:
 def test_parse_wei_rejects(text: str) -> None:
     with pytest.raises(NodeFailure, match="invalid amount"):
         parse_wei(text, label="amount")
-
-
-def test_acting_for_binds_and_restores_the_owner() -> None:
-    assert run_owner() is None
-    with acting_for("0xowner"):
-        assert run_owner() == "0xowner"
-        with acting_for("0xother"):
-            assert run_owner() == "0xother"
-        assert run_owner() == "0xowner"
-    assert run_owner() is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 
 from ap_avs.domain.nodes import Node, NodeKind, RestApiConfig
 from ap_avs.runners import rest_api
-from ap_avs.runners._http import canonical_name, check_url, decode_body, header_map
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     INVALID_REQUEST,
@@ -21,6 +19,7 @@ from ap_avs.runners.base import (
     RunContext,
     redact,
 )
+from ap_avs.runners.http import canonical_name, check_url, decode_body, header_map
 from ap_avs.runners.rest_api import BodyRule, body_rule
 
 MakeContext = Callable[..., RunContext]
@@ -284,9 +283,8 @@ async def test_connection_refused(make_ctx: MakeContext, closed_port: int) -> No
 
 
 async def test_timeout(make_ctx: MakeContext, server: str) -> None:
-    began = time.monotonic()
+    # /slow answers "late" after 2 s unless the client gives up: a failure shows the timeout.
     result = await call(make_ctx, options={"http_timeout_seconds": 0.2}, url=f"{server}/slow")
-    assert time.monotonic() - began < 1.0
     assert not result.success
     assert result.error.startswith("HTTP request failed: connection error or timeout - ")
     assert "0.2 s" in result.error

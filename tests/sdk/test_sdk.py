@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ap_avs.auth import KeyService
 from ap_avs.config import OperatorConfig, load_settings
 from ap_avs.devnet import DevnetState
 from ap_avs.operator import OperatorApp
-from ap_avs.testing import TEST_JWT_SECRET, aggregator_config, running_aggregator
+from ap_avs.testing import aggregator_config, running_aggregator
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -76,10 +75,12 @@ async def test_sdk_suite(tmp_path: Path, devnet: DevnetState) -> None:
         },
         approved_operators=[devnet.test_accounts[-1].address],
     )
-    admin_key = KeyService(jwt_secret=TEST_JWT_SECRET, chain_id=devnet.chain_id).create_api_key(
-        devnet.test_accounts[0].address, ["admin"]
-    )
     async with running_aggregator(cfg) as server, operator(devnet, server.target, tmp_path):
+        assert server.app.api_keys is not None
+        issued = await server.app.api_keys.create(
+            devnet.test_accounts[0].address, ["admin"], label="sdk suite"
+        )
+        admin_key = issued.token
         started = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
             node,

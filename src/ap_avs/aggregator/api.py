@@ -7,39 +7,36 @@ auth interceptor). A method not defined here answers ``UNIMPLEMENTED`` (see ``se
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import wrappers_pb2
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.api_chain import ChainApi, ChainServices
-from ap_avs.aggregator.convert_execution import (
-    STEP_OUTPUT_FIELD,
-    execution_to_pb,
-    fired_trigger_from_pb,
-    step_to_pb,
-)
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.auth import KeyService
+from ap_avs.clock import now_ms
 from ap_avs.domain.pagination import PageInfo, PageRequest
 from ap_avs.domain.signin import validate_wallet_for_signature_format
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.secrets import SecretChange, SecretService
 from ap_avs.engine.simulate import Simulator
 from ap_avs.engine.wallets import WalletService, WalletView
 from ap_avs.engine.workflows import WorkflowService
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 from ap_avs.version import __version__
+from ap_avs.wire.executions import (
+    STEP_OUTPUT_FIELD,
+    execution_to_pb,
+    fired_trigger_from_pb,
+    step_to_pb,
+)
 
 Ctx = Any  # grpc.aio.ServicerContext; unused by the methods
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _wallet_resp(view: WalletView) -> avs_pb2.GetWalletResp:
@@ -80,7 +77,9 @@ class Services:
     workflows: WorkflowService
     executions: ExecutionService
     simulator: Simulator
-    now_ms: Callable[[], int] = _now_ms
+    api_keys: ApiKeyService
+    """API key records: ``GetKey`` refuses a revoked or unknown API key."""
+    now_ms: Callable[[], int] = now_ms
 
 
 class AggregatorApi(ChainApi):
@@ -100,7 +99,9 @@ class AggregatorApi(ChainApi):
         return avs_pb2.GetSignatureFormatResp(message=message)
 
     async def GetKey(self, request: avs_pb2.GetKeyReq, context: Ctx) -> avs_pb2.KeyResp:
-        return avs_pb2.KeyResp(key=self._s.keys.get_key(request.message, request.signature))
+        return avs_pb2.KeyResp(
+            key=await self._s.api_keys.get_key(request.message, request.signature)
+        )
 
     # --- wallets -------------------------------------------------------------------------------
 
@@ -385,7 +386,7 @@ class AggregatorApi(ChainApi):
             return avs_pb2.RunNodeWithInputsResp(
                 success=False,
                 error="node is required",
-                error_code=3000,  # type: ignore[arg-type]
+                error_code=ErrorCode.INVALID_REQUEST,  # type: ignore[arg-type]
             )
         node = convert.node_from_pb(request.node)
         variables = {

@@ -23,21 +23,21 @@ from typing import Any
 
 from eth_account import Account
 
+from ap_avs import wire as convert
 from ap_avs._proto import avs_pb2
-from ap_avs.aa._direct import DirectSubmitter
-from ap_avs.aggregator import convert
 from ap_avs.aggregator.interceptors import current_principal
 from ap_avs.chain import ChainClient
+from ap_avs.chain.aa import DirectSubmitter
+from ap_avs.chain.tokens import PriceFeed, TokenRegistry, token_address
+from ap_avs.chain.userops import Derive, RunnerWallets, UserOpSender, WalletLookup
 from ap_avs.domain.nodes import NodeKind
 from ap_avs.domain.values import JsonValue
+from ap_avs.engine.fees import FeeEstimate, FeeEstimator
+from ap_avs.engine.withdrawals import Withdrawals, check_request
 from ap_avs.errors import FailedPrecondition, InvalidArgument, Unavailable
-from ap_avs.fees import FeeEstimate, FeeEstimator
 from ap_avs.runners import balance, contract_read, contract_write, eth_transfer
-from ap_avs.runners._chain import ChainDeps
 from ap_avs.runners.base import Runner
-from ap_avs.tokens import PriceFeed, TokenRegistry, token_address
-from ap_avs.userops import Derive, RunnerWallets, UserOpSender, WalletLookup
-from ap_avs.withdrawals import Withdrawals, check_request
+from ap_avs.runners.onchain import ChainDeps
 
 Ctx = Any  # grpc.aio.ServicerContext
 EXECUTION_TIER_1 = 1

@@ -28,18 +28,20 @@ from prometheus_client import CollectorRegistry
 
 from ap_avs import faults
 from ap_avs._proto import avs_pb2, node_pb2
+from ap_avs.aggregator.admission import StakeAdmission
 from ap_avs.aggregator.api import AggregatorApi, Services
 from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
-from ap_avs.aggregator.http import HttpServer, Readiness, build_app
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
-from ap_avs.aggregator.node_side import build_node_side
+from ap_avs.aggregator.operator_side import build_node_side
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth import KeyService
 from ap_avs.chain import ChainClient
 from ap_avs.cipher import SecretCipher
 from ap_avs.config import AggregatorConfig
+from ap_avs.config_safety import check_production
 from ap_avs.domain.validation import WorkflowLimits
-from ap_avs.engine.events import WorkflowEvents
+from ap_avs.eigenlayer import EigenLayerReader, target_of
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
@@ -50,8 +52,9 @@ from ap_avs.engine.simulate import Simulator
 from ap_avs.engine.templates import TemplateEngine
 from ap_avs.engine.wallets import WalletService
 from ap_avs.engine.worker import Workers
+from ap_avs.engine.workflow_events import WorkflowEvents
 from ap_avs.engine.workflows import WorkflowService
-from ap_avs.errors import ConfigError, Unavailable
+from ap_avs.errors import ConfigError, CorruptDataError, Unavailable
 from ap_avs.ops import (
     AdminHandlers,
     AdminServer,
@@ -63,14 +66,18 @@ from ap_avs.ops import (
     run_migrations,
     telemetry_routes,
 )
+from ap_avs.ops.http import HttpServer, Readiness, build_app
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
+from ap_avs.store.api_keys import ApiKeyRepo
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.store.files import JWT_SECRET_FILE, key_file, prepare_store_dir
 from ap_avs.store.journal import JournalRepo
 from ap_avs.store.secrets import SecretRepo
 from ap_avs.store.wallets import WalletRepo
 from ap_avs.store.workflows import WorkflowRepo
+from ap_avs.tls import server_credentials
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -91,10 +98,13 @@ class AggregatorApp:
         self.metrics = RpcMetrics(self.registry)
         self.events = WorkflowEvents()
         self.chain_stack: ChainStack | None = None
+        self.admission: StakeAdmission | None = None
         self._store_lock: StoreLock | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
         self._started = asyncio.Event()
+        self.api_keys: ApiKeyService | None = None
+        """API key records, once serving (tests issue keys through it)."""
 
     async def wait_serving(self) -> None:
         """Return once both servers accept connections."""
@@ -127,10 +137,11 @@ class AggregatorApp:
     ) -> Services:
         cfg = self.config
         keys = KeyService(
-            jwt_secret=cfg.jwt_secret.get_secret_value(),
+            jwt_secret=self._jwt_secret(),
             chain_id=chain_id,
             max_key_lifetime=timedelta(hours=cfg.max_key_lifetime_hours),
         )
+        api_keys = self.api_keys = ApiKeyService(ApiKeyRepo(store), keys)
         cipher = self._secret_cipher()
         wallet_repo, workflow_repo = WalletRepo(store), WorkflowRepo(store)
         fault = faults.from_env(os.environ)  # test-only (ap_avs.faults); None in production
@@ -223,7 +234,16 @@ class AggregatorApp:
             fault=fault,
         )
         self.queue = JobQueue(store)
-        self.node = build_node_side(cfg, store, self.events, self.queue, workflows)
+        self.node = build_node_side(
+            cfg,
+            store,
+            self.events,
+            self.queue,
+            workflows,
+            chain=chain,
+            chain_id=chain_id,
+            admission=self.admission,
+        )
         self.workers = Workers(self.queue, runs, count=engine.workers)
         executions = ExecutionService(workflow_repo, execution_repo, runs, self.queue)
         simulator = Simulator(
@@ -233,32 +253,66 @@ class AggregatorApp:
             workflow_limits,
             FeeRates(cfg.fee_rates.execution_fee_usd, cfg.fee_rates.tiers.tier_1),
         )
-        return Services(keys, wallets, secrets, workflows, executions, simulator)
+        return Services(keys, wallets, secrets, workflows, executions, simulator, api_keys)
+
+    def _stake_admission(
+        self, chain: ChainClient | None, resources: contextlib.AsyncExitStack
+    ) -> StakeAdmission | None:
+        """Admission by EigenLayer stake when the config has ``eigenlayer`` (else None)."""
+        section = self.config.eigenlayer
+        if section is None:
+            return None
+        url = section.eth_rpc_url or self.config.eth_rpc_url or self.config.smart_wallet.eth_rpc_url
+        if not url:
+            raise ConfigError(
+                "config key 'eigenlayer.eth_rpc_url': required (or smart_wallet.eth_rpc_url)"
+            )
+        client = chain if chain is not None and chain.url == url else ChainClient(url)
+        if client is not chain:
+            resources.push_async_callback(client.aclose)
+        target = target_of(section)
+        logger.info(
+            "operators are admitted by EigenLayer stake: %s, minimums %s",
+            target.operator_set,
+            {m.strategy: m.minimum for m in target.strategies},
+        )
+        return StakeAdmission(
+            EigenLayerReader(client, target),
+            refresh_seconds=section.refresh_seconds,
+            event_poll_seconds=section.event_poll_seconds,
+        )
 
     def _secret_cipher(self) -> SecretCipher:
         """The secrets key from config, else from ``<db_path>/secrets.key`` (created once, 0600)."""
         configured = self.config.secrets_key
         if configured is not None and configured.get_secret_value():
             return SecretCipher(bytes.fromhex(configured.get_secret_value().removeprefix("0x")))
-        path = Path(self.config.db_path) / SECRETS_KEY_FILE
+        return SecretCipher(self._store_key(SECRETS_KEY_FILE, "secrets key"))
+
+    def _jwt_secret(self) -> str:
+        """``jwt_secret`` from config, else (development only: production refuses to start
+        without one) ``<db_path>/jwt.secret``, created once, 0600."""
+        configured = self.config.jwt_secret
+        if configured is not None and configured.get_secret_value():
+            return configured.get_secret_value()
+        return self._store_key(JWT_SECRET_FILE, "JWT signing secret").hex()
+
+    def _store_key(self, name: str, what: str) -> bytes:
+        path = Path(self.config.db_path) / name
+        existed = path.exists()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            key = path.read_bytes()
-        else:
-            key = os.urandom(32)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            logger.warning("created a new secrets key in %s: back it up with the store", path)
-        if len(key) != 32:
-            raise ConfigError(f"secrets key file {path} is damaged (expected 32 bytes)")
-        return SecretCipher(key)
+            key = key_file(path, 32)
+        except CorruptDataError as exc:
+            raise ConfigError(f"{what} file {path} is damaged: {exc.message}") from None
+        if not existed:
+            logger.warning("created a new %s in %s: back it up with the store", what, path)
+        return key
 
     def _build_grpc(self, services: Services) -> tuple[grpc.aio.Server, health.aio.HealthServicer]:
         server = grpc.aio.server(
             interceptors=[
                 ErrorInterceptor(self.metrics),
-                AuthInterceptor(services.keys),
+                AuthInterceptor(services.keys, services.api_keys),
                 self.node.interceptor,
             ],
             options=[
@@ -293,8 +347,13 @@ class AggregatorApp:
             server,
         )
         host, port = self.config.rpc_host_port
+        tls = self.config.tls
+        credentials = server_credentials(tls) if tls.enabled else None
         try:
-            bound = server.add_insecure_port(f"{host}:{port}")
+            if credentials is not None:
+                bound = server.add_secure_port(f"{host}:{port}", credentials)
+            else:
+                bound = server.add_insecure_port(f"{host}:{port}")
         except RuntimeError:
             bound = 0
         if bound == 0:
@@ -306,7 +365,8 @@ class AggregatorApp:
 
     def _open_store(self) -> KV:
         path = Path(self.config.db_path)
-        path.mkdir(parents=True, exist_ok=True)
+        for change in prepare_store_dir(path):
+            logger.warning("store permissions tightened to owner-only: %s", change)
         self._store_lock = StoreLock.acquire(path)
         return LmdbKV(path)
 
@@ -316,7 +376,10 @@ class AggregatorApp:
         Raises:
             ConfigError: a listen address cannot be bound.
             StoreError: the store cannot be opened.
+            ConfigError: production settings that are unsafe (``ap_avs.config_safety``).
         """
+        for warning in check_production(self.config):
+            logger.warning("%s", warning)
         store = self._open_store()
         rpc_url = self.config.smart_wallet.eth_rpc_url
         chain = ChainClient(rpc_url) if rpc_url else None
@@ -335,6 +398,7 @@ class AggregatorApp:
             resources.push_async_callback(sandbox.close)
             http_client = httpx.AsyncClient(timeout=self.config.engine.http_timeout_seconds)
             resources.push_async_callback(http_client.aclose)
+            self.admission = self._stake_admission(chain, resources)
             services = self._services(store, chain, chain_id, sandbox, http_client)
             if self.chain_stack is not None:
                 resources.push_async_callback(self.chain_stack.aclose)
@@ -342,15 +406,27 @@ class AggregatorApp:
             cfg = self.config
             backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
             handlers = AdminHandlers(
-                store, queue=self.queue, operators=self.node.dispatcher, backups=backups, live=True
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                backups=backups,
+                api_keys=services.api_keys,
+                live=True,
+                on_lift=self.node.dispatcher.lift,
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
-            telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
+            telemetry = Telemetry(
+                store, queue=self.queue, operators=self.node.dispatcher, stake=self.admission
+            )
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 routes = telemetry_routes(telemetry)
-                http = HttpServer(build_app(self.readiness, self.registry, routes), *http_addr)
+                http = HttpServer(
+                    build_app(self.readiness, self.registry, routes),
+                    *http_addr,
+                    tls=self.config.tls,
+                )
                 self.http_port = http.port
             async with asyncio.TaskGroup() as tasks:
                 await self.node.start()
@@ -366,10 +442,11 @@ class AggregatorApp:
                 self.readiness.ready = True
                 self._started.set()
                 logger.info(
-                    "aggregator %s serving gRPC on port %s, HTTP on port %s",
+                    "aggregator %s serving gRPC on port %s, HTTP on port %s (%s)",
                     __version__,
                     self.rpc_port,
                     self.http_port,
+                    "TLS" if self.config.tls.enabled else "plaintext",
                 )
                 await stop.wait()
                 logger.info("stopping: finishing calls in flight")

@@ -22,7 +22,15 @@ import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ap_avs import errors
-from ap_avs.auth import AUTH_ERROR_PREFIX, CREATE_TASK_PREFIX, KeyService, Principal
+from ap_avs.auth import (
+    AUTH_ERROR_PREFIX,
+    CREATE_TASK_PREFIX,
+    REASON_API_KEY_REVOKED,
+    AuthFailure,
+    KeyService,
+    Principal,
+)
+from ap_avs.engine.api_keys import ApiKeyService
 
 logger = logging.getLogger(__name__)
 
@@ -189,10 +197,15 @@ CREATE_TASK = "/aggregator.Aggregator/CreateTask"
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Checks the ``authkey`` metadata of every Aggregator RPC except the public ones and makes
-    the caller available through :func:`current_principal`."""
+    the caller available through :func:`current_principal`.
 
-    def __init__(self, keys: KeyService) -> None:
+    An API key (a token with ``roles``) is also checked against its record in the store on
+    every call (``api_keys``); without ``api_keys`` every API key is refused.
+    """
+
+    def __init__(self, keys: KeyService, api_keys: ApiKeyService | None = None) -> None:
         self._keys = keys
+        self._api_keys = api_keys
         self._wrapped: dict[tuple[str, int], grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
@@ -220,7 +233,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         prefix = CREATE_TASK_PREFIX if method == CREATE_TASK else AUTH_ERROR_PREFIX
         behaviour = handler.unary_unary
-        keys = self._keys
+        keys, api_keys = self._keys, self._api_keys
 
         async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
             authkey = None
@@ -228,7 +241,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 if key == "authkey":
                     authkey = value if isinstance(value, str) else value.decode()
                     break
-            token = _principal.set(keys.verify(authkey, prefix=prefix))
+            principal = keys.verify(authkey, prefix=prefix)
+            if principal.api_key:
+                if api_keys is None:
+                    raise AuthFailure(REASON_API_KEY_REVOKED, prefix=prefix)
+                await api_keys.ensure_active(principal, prefix=prefix)
+            token = _principal.set(principal)
             try:
                 return await behaviour(request, context)
             finally:

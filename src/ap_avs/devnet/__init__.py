@@ -37,13 +37,17 @@ from pathlib import Path
 
 import httpx
 
-from ap_avs.aa import ENTRYPOINT_V06
+from ap_avs.chain.aa import ENTRYPOINT_V06
 from ap_avs.devnet._deploy import (
     _deploy_contracts,
+    _Deployed,
     _Deployer,
     _Keys,
     _Rpc,
 )
+from ap_avs.devnet._eigenlayer import EXPECTED as EIGENLAYER_ADDRESSES
+from ap_avs.devnet._eigenlayer import VERSION as EIGENLAYER_VERSION
+from ap_avs.devnet._eigenlayer import deploy_eigenlayer
 from ap_avs.devnet._model import (
     ANVIL_KEYS,
     CREATE2_DEPLOYER,
@@ -55,6 +59,7 @@ from ap_avs.devnet._model import (
     DevnetError,
     DevnetOptions,
     DevnetState,
+    EigenLayerInfo,
     PriceFeedInfo,
     TokenInfo,
 )
@@ -71,6 +76,8 @@ from ap_avs.devnet._process import (
 
 __all__ = [
     "ANVIL_KEYS",
+    "EIGENLAYER_ADDRESSES",
+    "EIGENLAYER_VERSION",
     "ETH_USD_ANSWER",
     "LOCAL_TOKENS",
     "SEPOLIA_ETH_USD_FEED",
@@ -79,6 +86,7 @@ __all__ = [
     "DevnetError",
     "DevnetOptions",
     "DevnetState",
+    "EigenLayerInfo",
     "PriceFeedInfo",
     "TokenInfo",
     "run_devnet",
@@ -113,7 +121,7 @@ async def _launch(options: DevnetOptions) -> AsyncIterator[tuple[DevnetState, li
         # alto needs only the EntryPoint: it boots while the other contracts deploy.
         bundler_url: str | None = None
         async with asyncio.TaskGroup() as group:
-            deploying = group.create_task(_deploy_contracts(rpc, options, keys))
+            deploying = group.create_task(_deploy_all(rpc, options, keys))
             if options.bundler:
                 alto_port = _free_port()
                 env = {k: v for k, v in os.environ.items() if not k.startswith("ALTO_")}
@@ -125,7 +133,7 @@ async def _launch(options: DevnetOptions) -> AsyncIterator[tuple[DevnetState, li
                 bundler_url = f"http://127.0.0.1:{alto_port}/rpc"
                 deadline = time.monotonic() + options.ready_timeout
                 group.create_task(_alto_ready(alto, bundler_url, deadline))
-        deployed = deploying.result()
+        deployed, eigenlayer = deploying.result()
 
         state = DevnetState(
             rpc_url=rpc_url,
@@ -148,6 +156,7 @@ async def _launch(options: DevnetOptions) -> AsyncIterator[tuple[DevnetState, li
             price_feeds=deployed.price_feeds,
             startup_seconds=round(time.monotonic() - started, 3),
             logs=tuple(str(c.log_path) for c in children),
+            eigenlayer=eigenlayer,
         )
         _write_state(options.state_file, state)
         stack.callback(options.state_file.unlink, missing_ok=True)
@@ -160,6 +169,20 @@ async def _launch(options: DevnetOptions) -> AsyncIterator[tuple[DevnetState, li
             options.state_file,
         )
         yield state, children
+
+
+async def _deploy_all(
+    rpc: _Rpc, options: DevnetOptions, keys: _Keys
+) -> tuple[_Deployed, EigenLayerInfo | None]:
+    deployed = await _deploy_contracts(rpc, options, keys)
+    if not options.eigenlayer:
+        return deployed, None
+    started = time.monotonic()
+    eigenlayer = await deploy_eigenlayer(
+        _Deployer(rpc, options, keys.deployer.address), keys, keys.tests
+    )
+    logger.info("EigenLayer deployed in %.2f s", time.monotonic() - started)
+    return deployed, eigenlayer
 
 
 def _write_state(path: Path, state: DevnetState) -> None:
@@ -214,6 +237,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--state", type=Path, default=Path(".devnet/state.json"))
     parser.add_argument("--sepolia-fixtures", action="store_true")
     parser.add_argument("--no-bundler", action="store_true")
+    parser.add_argument("--eigenlayer", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -224,6 +248,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
         state_file=args.state,
         sepolia_fixtures=args.sepolia_fixtures,
         bundler=not args.no_bundler,
+        eigenlayer=args.eigenlayer,
     )
 
     async def main() -> None:

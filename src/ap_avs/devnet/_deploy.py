@@ -19,7 +19,8 @@ from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs.aa import ENTRYPOINT_V06, create2_address
+from ap_avs.chain.aa import ENTRYPOINT_V06, create2_address
+from ap_avs.chain.rpc import JsonRpc
 from ap_avs.devnet._model import (
     _CONTROLLER,
     _DEPLOYER,
@@ -42,26 +43,21 @@ from ap_avs.devnet._model import (
     TokenInfo,
 )
 from ap_avs.devnet._process import _find_tool
+from ap_avs.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
 
 class _Rpc:
     def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self._client = client
-        self._url = url
+        self._rpc = JsonRpc(url, label=f"devnet RPC {url}", client=client)
         self.automine = True
 
     async def call(self, method: str, *params: Any) -> Any:
-        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
         try:
-            response = await self._client.post(self._url, json=body)
-            payload = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise DevnetError(f"{method} at {self._url} failed: {exc!r}") from exc
-        if payload.get("error") is not None:
-            raise DevnetError(f"{method} failed: {payload['error']}")
-        return payload.get("result")
+            return await self._rpc.call(method, list(params))
+        except Unavailable as exc:
+            raise DevnetError(exc.message) from None
 
     async def eth_call(self, to: str, data: bytes) -> bytes:
         result = await self.call("eth_call", {"to": to, "data": "0x" + data.hex()}, "latest")
@@ -110,7 +106,10 @@ class _Deployer:
     async def create2(self, name: str, types: Sequence[str] = (), args: Sequence[Any] = ()) -> str:
         """Deploy ``name`` with constructor ``args`` through the CREATE2 deployer, salt 0."""
         init = self.bytecode(name) + encode(list(types), list(args))
-        salt = bytes(32)
+        return await self.create2_code(name, init)
+
+    async def create2_code(self, name: str, init: bytes, salt: bytes = bytes(32)) -> str:
+        """Deploy the creation code ``init`` through the CREATE2 deployer with ``salt``."""
         address = create2_address(CREATE2_DEPLOYER, salt, keccak(init))
         if await self.rpc.code(address) == "0x":
             await self.rpc.transact(self.sender, CREATE2_DEPLOYER, salt + init)

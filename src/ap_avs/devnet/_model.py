@@ -59,6 +59,8 @@ class DevnetOptions:
     state_file: Path = Path(".devnet/state.json")
     sepolia_fixtures: bool = False
     bundler: bool = True
+    eigenlayer: bool = False
+    """Also deploy EigenLayer's core and our AVS's operator set (``DevnetState.eigenlayer``)."""
     node_modules: Path = _ROOT / "node_modules"
     artifacts: Path = _ROOT / "contracts" / "artifacts"
     log_dir: Path | None = None
@@ -98,6 +100,36 @@ class PriceFeedInfo:
     decimals: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EigenLayerInfo:
+    """EigenLayer's core and our AVS's operator set on the devnet (all checksummed)."""
+
+    delegation_manager: str
+    strategy_manager: str
+    allocation_manager: str
+    avs_directory: str
+    permission_controller: str
+    proxy_admin: str
+    pauser_registry: str
+    eigen_pod_manager: str
+    avs: str
+    """The AVS's account (the devnet deployer): owner of the operator set."""
+    registrar: str
+    operator_set_id: int
+    strategy: str
+    stake_token: TokenInfo
+    allocation_configuration_delay: int
+    """Blocks before a newly set allocation delay takes effect."""
+    deallocation_delay: int
+    """Blocks before a deallocation takes effect."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EigenLayerInfo:
+        values = dict(data)
+        values["stake_token"] = TokenInfo(**values["stake_token"])
+        return cls(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class DevnetState:
     """What a running devnet offers; mirrors the JSON state file."""
@@ -122,6 +154,7 @@ class DevnetState:
     price_feeds: tuple[PriceFeedInfo, ...]
     startup_seconds: float = 0.0
     logs: tuple[str, ...] = field(default=())
+    eigenlayer: EigenLayerInfo | None = None
 
     def token(self, symbol: str) -> TokenInfo:
         """The token with this symbol. Raises KeyError when there is none."""
@@ -152,6 +185,8 @@ class DevnetState:
                 value = tuple(PriceFeedInfo(**p) for p in value)
             elif f.name == "logs":
                 value = tuple(value)
+            elif f.name == "eigenlayer" and value is not None:
+                value = EigenLayerInfo.from_json(value)
             kwargs[f.name] = value
         return cls(**kwargs)
 

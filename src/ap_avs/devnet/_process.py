@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from ap_avs.aa import ENTRYPOINT_V06
+from ap_avs.chain.aa import ENTRYPOINT_V06
 from ap_avs.devnet._model import (
     _EXECUTOR,
     _PR_SET_PDEATHSIG,

@@ -13,23 +13,23 @@ from dataclasses import fields, is_dataclass
 from typing import Final
 
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._templates import template_problem
+from ap_avs.domain.addresses import is_address
 from ap_avs.domain.nodes import MethodCall, Node
-from ap_avs.domain.signin import is_hex_address
+from ap_avs.domain.templating import template_problem
 from ap_avs.domain.triggers import Trigger
-from ap_avs.errors import InvalidArgument
+from ap_avs.errors import ErrorCode, InvalidArgument
 
 STRUCTURE_PREFIX: Final = "Invalid task argument: "
 """Prefix of every structural problem (upstream's literal, capital I)."""
 SETTINGS_PREFIX: Final = "invalid task argument: "
 """Prefix of the ``input_variables.settings`` problems (upstream's literal, lower-case i)."""
 
-# Wire ErrorCode numbers carried on the errors (PROTOCOL.md §1.3).
-INVALID_REQUEST: Final = 3000
-INVALID_TRIGGER_CONFIG: Final = 3001
-INVALID_NODE_CONFIG: Final = 3002
-INVALID_WORKFLOW: Final = 3003
-MISSING_REQUIRED_FIELD: Final = 3006
+# The ErrorCode members validation errors carry, by their short names.
+INVALID_REQUEST: Final = ErrorCode.INVALID_REQUEST
+INVALID_TRIGGER_CONFIG: Final = ErrorCode.INVALID_TRIGGER_CONFIG
+INVALID_NODE_CONFIG: Final = ErrorCode.INVALID_NODE_CONFIG
+INVALID_WORKFLOW: Final = ErrorCode.INVALID_WORKFLOW
+MISSING_REQUIRED_FIELD: Final = ErrorCode.MISSING_REQUIRED_FIELD
 
 _DECIMAL: Final = re.compile(r"[0-9]+")
 _HEX_DATA: Final = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
@@ -69,11 +69,6 @@ def is_hex_data(text: str) -> bool:
 def is_topic(text: str) -> bool:
     """Whether ``text`` is a 32-byte log topic: ``0x`` and 64 hex digits."""
     return _TOPIC.fullmatch(text) is not None
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is a ``0x``-prefixed hex address (any case, checksum not enforced)."""
-    return text[:2] == "0x" and is_hex_address(text)
 
 
 def is_http_url(text: str) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from ap_avs.domain._checks import INVALID_REQUEST, INVALID_WORKFLOW, invalid, node_subject
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._names import name_problem
+from ap_avs.domain.names import name_problem
 from ap_avs.domain.nodes import BranchConfig, Edge, Node
 from ap_avs.domain.triggers import Trigger
 from ap_avs.domain.values import JsonValue

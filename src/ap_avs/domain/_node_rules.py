@@ -26,7 +26,7 @@ from ap_avs.domain._checks import (
     node_subject,
 )
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._names import identifier_problem
+from ap_avs.domain.names import identifier_problem
 from ap_avs.domain.nodes import (
     BalanceConfig,
     BranchConfig,

@@ -20,15 +20,15 @@ from ap_avs.domain._checks import (
     check_texts,
     has_template,
     invalid,
-    is_address,
     is_topic,
     method_call_problems,
     trigger_subject,
 )
-from ap_avs.domain._cron import schedule_problem
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._templates import TemplateResolver, render
+from ap_avs.domain.addresses import is_address
+from ap_avs.domain.cron import schedule_problem
 from ap_avs.domain.events import normalise_topic
+from ap_avs.domain.templating import TemplateResolver, render
 from ap_avs.domain.triggers import (
     BlockTriggerConfig,
     CronTriggerConfig,

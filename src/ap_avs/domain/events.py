@@ -29,6 +29,7 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
+from ap_avs.domain.addresses import is_address, parse_address
 from ap_avs.domain.triggers import EventCondition, EventQuery
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import InvalidArgument
@@ -37,7 +38,6 @@ TRANSFER_TOPIC: Final = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55
 """``keccak("Transfer(address,address,uint256)")``: ERC-20 (3 topics) and ERC-721 (4 topics)."""
 
 _HEX32: Final = re.compile(r"0x[0-9a-f]{64}")
-_HEX20: Final = re.compile(r"0x[0-9a-f]{40}")
 _INT_TYPE: Final = re.compile(r"u?int\d*")
 _STATIC_INDEXED: Final = re.compile(r"(u?int\d*|address|bool|bytes([1-9]|[12]\d|3[0-2]))")
 _Key = tuple[str | None, str | None]
@@ -60,7 +60,7 @@ def normalise_topic(value: str) -> str | None:
         return None
     if _HEX32.fullmatch(text):
         return text
-    if _HEX20.fullmatch(text):
+    if is_address(text):
         return "0x" + text[2:].rjust(64, "0")
     raise InvalidArgument(f"topic '{value}' is not a 32-byte hex topic, an address or '' (any)")
 
@@ -71,10 +71,7 @@ def normalise_address(value: str) -> str:
     Raises:
         InvalidArgument: ``value`` is not a 20-byte hex address.
     """
-    text = value.strip().lower()
-    if not _HEX20.fullmatch(text):
-        raise InvalidArgument(f"address '{value}' is not a 20-byte hex address")
-    return text
+    return parse_address(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,8 @@ from ap_avs.errors import InvalidArgument
 
 MAX_NAME_LENGTH: Final = 255
 MAX_VALUE_BYTES: Final = 64 * 1024
-_NAME: Final = re.compile(r"^[A-Za-z0-9_]+$")
-_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAME: Final = re.compile(r"[A-Za-z0-9_]+")
+_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Scope(StrEnum):
@@ -77,7 +77,7 @@ def check_name(name: str) -> str:
         raise InvalidArgument("secret name is required")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidArgument(f"secret name must be at most {MAX_NAME_LENGTH} characters")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidArgument("secret name may contain only letters, digits and underscores")
     if name.lower().startswith("ap_"):
         raise InvalidArgument("secret names starting with 'ap_' are reserved")
@@ -105,11 +105,11 @@ def ref(owner: str, name: str, *, workflow_id: str = "", org_id: str = "") -> Se
     """
     check_name(name)
     if workflow_id:
-        if not _ID.match(workflow_id):
+        if not _ID.fullmatch(workflow_id):
             raise InvalidArgument("workflow_id is not a valid workflow id")
         return SecretRef(owner, name, workflow_id=workflow_id)
     if org_id:
-        if not _ID.match(org_id):
+        if not _ID.fullmatch(org_id):
             raise InvalidArgument("org_id is not a valid organisation id")
         return SecretRef(owner, name, org_id=org_id)
     return SecretRef(owner, name)

@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ap_avs.domain.addresses import address_bytes, is_hex_address
 from ap_avs.errors import InvalidArgument
 
 SIGNIN_TITLE = "Please sign the below text for ownership verification."
@@ -76,7 +77,6 @@ _GO_SPACE = (
     "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u2028\u2029\u202f\u205f\u3000"
 )
-_HEX_ADDRESS = re.compile(r"(?:0[xX])?([0-9a-fA-F]{40})")
 _DECIMAL_INT = re.compile(r"[+-]?[0-9]+")
 _TIMESTAMP = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z"
@@ -105,26 +105,6 @@ class SigninMessage:
     def wallet_address(self) -> bytes:
         """The 20 bytes of :attr:`wallet`."""
         return address_bytes(self.wallet)
-
-
-def is_hex_address(text: str) -> bool:
-    """Whether ``text`` is a hex address as go-ethereum's ``IsHexAddress`` reads one.
-
-    That is an optional ``0x``/``0X`` prefix followed by exactly 40 hex digits of any case.
-    """
-    return _HEX_ADDRESS.fullmatch(text) is not None
-
-
-def address_bytes(text: str) -> bytes:
-    """The 20 bytes of a hex address accepted by :func:`is_hex_address`.
-
-    Raises:
-        ValueError: ``text`` is not such an address.
-    """
-    match = _HEX_ADDRESS.fullmatch(text)
-    if match is None:
-        raise ValueError("not a hex address")
-    return bytes.fromhex(match.group(1))
 
 
 def format_timestamp(moment: datetime) -> str:

@@ -20,7 +20,7 @@ caller's wallets and raises ``invalid smart account address``.
 
 Event templates (§2.8 step 3) are resolved through a resolver built from the final input
 variables (``settings`` already holds the server-written keys). The default,
-:func:`~ap_avs.domain._templates.simple_resolver`, evaluates dotted paths only; pass the
+:func:`~ap_avs.domain.templating.simple_resolver`, evaluates dotted paths only; pass the
 JavaScript template engine's resolver factory once it exists.
 
 Usage::
@@ -49,9 +49,9 @@ from ap_avs.domain._checks import (
 from ap_avs.domain._graph_rules import check_graph, check_names
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain._node_rules import check_node
-from ap_avs.domain._templates import TemplateResolver, simple_resolver
 from ap_avs.domain._trigger_rules import check_trigger
-from ap_avs.domain.signin import is_hex_address
+from ap_avs.domain.addresses import is_hex_address
+from ap_avs.domain.templating import TemplateResolver, simple_resolver
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow, WorkflowDraft
 from ap_avs.errors import InvalidArgument

@@ -12,19 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from ap_avs.domain.addresses import ZERO_ADDRESS, is_address
 from ap_avs.errors import InvalidArgument
 
-ZERO_ADDRESS: Final = "0x" + "0" * 40
 MAX_SALT: Final = 2**256 - 1
-_HEX_ADDRESS: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_DECIMAL: Final = re.compile(r"^[+-]?[0-9]+$")
-_HEX: Final = re.compile(r"^[+-]?0[xX][0-9a-fA-F]+$")
+_DECIMAL: Final = re.compile(r"[+-]?[0-9]+")
+_HEX: Final = re.compile(r"[+-]?0[xX][0-9a-fA-F]+")
 MAX_SALT_TEXT: Final = 100
-
-
-def is_address(text: str) -> bool:
-    """``0x`` + 40 hex digits (any case, no checksum check)."""
-    return bool(_HEX_ADDRESS.match(text))
 
 
 def parse_salt_number(text: str) -> int | None:
@@ -34,9 +28,9 @@ def parse_salt_number(text: str) -> int | None:
         return 0
     if len(text) > MAX_SALT_TEXT:
         return None
-    if _DECIMAL.match(text):
+    if _DECIMAL.fullmatch(text):
         return int(text, 10)
-    if _HEX.match(text):
+    if _HEX.fullmatch(text):
         sign = -1 if text.startswith("-") else 1
         return sign * int(text.lstrip("+-"), 16)
     return None

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.execution import Step
 from ap_avs.domain.graph import Schedule, plan
 from ap_avs.domain.nodes import Edge, Node, NodeKind
@@ -48,10 +48,6 @@ EFFECT_KINDS = frozenset(
 )
 """Node kinds whose runners act on the world; their steps are journaled in stored runs."""
 REDACTED = "***"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def redact(value: JsonValue, secrets: Sequence[str]) -> JsonValue:
@@ -99,6 +95,8 @@ class RunState:
     secrets: Mapping[str, str] = field(default_factory=dict)
     journal: RunJournal | None = None
     """The run's step journal (stored runs); None for simulations."""
+    owner: str | None = None
+    """Who the run acts for (passed to every runner as ``RunContext.owner``)."""
 
     @property
     def secret_values(self) -> list[str]:
@@ -154,6 +152,7 @@ class Executor:
             simulated=state.simulated,
             secrets=state.secrets,
             step=step,
+            owner=state.owner,
         )
 
     async def invoke(

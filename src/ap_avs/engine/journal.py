@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ap_avs.aa import step_nonce_key
+from ap_avs.chain.aa import step_nonce_key
+from ap_avs.clock import now_ms
 from ap_avs.domain.journal import USEROP, StepEntry, StepId
 from ap_avs.domain.values import JsonValue
 from ap_avs.faults import FaultHook
@@ -41,10 +41,6 @@ from ap_avs.runners.base import NodeResult, redact
 from ap_avs.store.journal import JournalRepo
 
 logger = logging.getLogger(__name__)
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def scrub(value: JsonValue, secrets: Sequence[str]) -> JsonValue:
@@ -197,7 +193,7 @@ class RunJournal:
         execution_id: str,
         *,
         fault: FaultHook | None = None,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
         secrets: Sequence[str] = (),
     ) -> None:
         """``secrets`` are the run's secret values (never stored in the journal)."""

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.execution import (
     Execution,
     ExecutionStatus,
@@ -32,18 +33,17 @@ from ap_avs.domain.execution import (
 from ap_avs.domain.nodes import NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
-from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
-from ap_avs.engine.executor import Executor, RunState, now_ms, redact
+from ap_avs.engine.executor import Executor, RunState, redact
 from ap_avs.engine.journal import RunJournal
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables, trigger_config_json
+from ap_avs.engine.workflow_events import WorkflowEventKind, WorkflowEvents
 from ap_avs.errors import ApAvsError
 from ap_avs.faults import FaultHook
 from ap_avs.log import log_context
 from ap_avs.store.executions import ExecutionRepo
 from ap_avs.store.journal import JournalRepo
-from ap_avs.userops import acting_for
 
 logger = logging.getLogger(__name__)
 
@@ -182,11 +182,10 @@ class RunService:
                     if self._journal is not None
                     else None
                 )
-                state = RunState(variables, simulated=False, secrets=secrets, journal=journal)
-                with acting_for(wf.owner):
-                    steps += await self._executor.run_graph(
-                        wf.nodes, wf.edges, wf.trigger.id, state
-                    )
+                state = RunState(
+                    variables, simulated=False, secrets=secrets, journal=journal, owner=wf.owner
+                )
+                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
                 status, error = summarize(steps)
             else:
                 status, error = ExecutionStatus.FAILED, problem

@@ -14,13 +14,23 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from ap_avs.chain import ChainClient
+from ap_avs.chain.tokens import read_erc20_metadata
+from ap_avs.clock import now_ms
 from ap_avs.domain import ids
-from ap_avs.domain.events import EventIndex, Log, decode_log, json_of
+from ap_avs.domain.erc20 import Erc20Metadata
+from ap_avs.domain.events import EventIndex, Log
 from ap_avs.domain.execution import Execution, Step, summarize
 from ap_avs.domain.nodes import Node
+from ap_avs.domain.trigger_data import (
+    block_data,
+    event_data,
+    is_erc20_transfer,
+    parse_header,
+    parse_log,
+    time_data,
+)
 from ap_avs.domain.triggers import (
     EventTriggerConfig,
     ManualTriggerConfig,
@@ -30,14 +40,13 @@ from ap_avs.domain.triggers import (
 from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import WorkflowDraft
-from ap_avs.engine.executor import Executor, RunState, now_ms
+from ap_avs.engine.executor import Executor, RunState
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
-from ap_avs.errors import ApAvsError
+from ap_avs.errors import ApAvsError, Unavailable
 from ap_avs.runners.base import RPC_NODE_ERROR
-from ap_avs.userops import acting_for
 
 EVENT_SEARCH_BLOCKS = 5000
 
@@ -53,26 +62,11 @@ class TriggerRun:
     metadata: JsonValue = None
 
 
-def time_output(at_ms: int) -> dict[str, JsonValue]:
-    moment = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
-    return {
-        "timestamp": at_ms,
-        "timestampIso": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at_ms % 1000:03d}Z",
-    }
-
-
-def _log(raw: Mapping[str, JsonValue]) -> Log:
-    return Log(
-        address=str(raw["address"]).lower(),
-        topics=tuple(str(t).lower() for t in raw.get("topics", []) or []),  # type: ignore[union-attr]
-        data=bytes.fromhex(str(raw.get("data", "0x"))[2:]),
-        block_number=int(str(raw["blockNumber"]), 16),
-        block_hash=str(raw.get("blockHash", "")),
-        transaction_hash=str(raw.get("transactionHash", "")),
-        transaction_index=int(str(raw.get("transactionIndex", "0x0")), 16),
-        log_index=int(str(raw.get("logIndex", "0x0")), 16),
-        removed=bool(raw.get("removed", False)),
-    )
+async def _token_or_none(chain: ChainClient, address: str) -> Erc20Metadata | None:
+    try:
+        return await read_erc20_metadata(chain, address)
+    except Unavailable:
+        return None
 
 
 class Simulator:
@@ -99,9 +93,8 @@ class Simulator:
         secrets = await self._secrets.load(owner, None)
         variables: dict[str, JsonValue] = dict(input_variables)
         variables["apContext"] = {"configVars": dict(secrets)}
-        state = RunState(variables, simulated=True, secrets=secrets)
-        with acting_for(owner):
-            step, _ = await self._executor.run_step(node, state)
+        state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
+        step, _ = await self._executor.run_step(node, state)
         return step
 
     async def run_trigger(
@@ -110,7 +103,7 @@ class Simulator:
         """Evaluate a trigger now: what it would output if it fired."""
         config = trigger.config
         if trigger.kind in (TriggerKind.CRON, TriggerKind.FIXED_TIME):
-            return TriggerRun(True, time_output(now_ms()))
+            return TriggerRun(True, time_data(now_ms()))
         if isinstance(config, ManualTriggerConfig):
             if config.data is None:
                 return TriggerRun(False, error="ManualTrigger data is required and cannot be null")
@@ -128,53 +121,49 @@ class Simulator:
             return TriggerRun(False, error=exc.message, error_code=RPC_NODE_ERROR)
         return TriggerRun(False, error=f"unsupported trigger type: {trigger.kind.wire_name}")
 
-    async def _latest_block(self) -> dict[str, JsonValue]:
+    async def _latest_block(self) -> JsonValue:
         assert self._chain is not None
         block = await self._chain.request("eth_getBlockByNumber", ["latest", False])
         if not isinstance(block, dict):
             raise ApAvsError("the chain returned no latest block")
-        return {
-            "blockNumber": int(str(block["number"]), 16),
-            "blockHash": block.get("hash"),
-            "timestamp": int(str(block["timestamp"]), 16),
-            "parentHash": block.get("parentHash"),
-            "difficulty": str(int(str(block.get("difficulty", "0x0")), 16)),
-            "gasLimit": int(str(block.get("gasLimit", "0x0")), 16),
-            "gasUsed": int(str(block.get("gasUsed", "0x0")), 16),
-        }
+        return block_data(parse_header(block))
 
     async def _latest_event(self, trigger_id: str, config: EventTriggerConfig) -> TriggerRun:
-        """The most recent log in the last blocks that satisfies a query and its conditions."""
-        assert self._chain is not None
+        """The most recent log in the last blocks that satisfies a query and its conditions,
+        with the data an operator would report for it."""
+        chain = self._chain
+        assert chain is not None
         index = EventIndex()
         index.add(trigger_id, config.queries)
-        head = await self._chain.block_number()
+        head = await chain.block_number()
         start = max(0, head - EVENT_SEARCH_BLOCKS)
         logs: list[Log] = []
         for wanted in index.log_filters():
             params: dict[str, JsonValue] = {"fromBlock": hex(start), "toBlock": hex(head)}
             if wanted.addresses is not None:
                 params["address"] = list(wanted.addresses)
-            found = await self._chain.request("eth_getLogs", [params])
-            logs.extend(_log(raw) for raw in found or [] if isinstance(raw, dict))
+            if wanted.topic0 is not None:
+                params["topics"] = [list(wanted.topic0)]
+            found = await chain.request("eth_getLogs", [params])
+            logs.extend(parse_log(raw) for raw in found or [] if isinstance(raw, dict))
         logs.sort(key=lambda log: (log.block_number, log.log_index), reverse=True)
         for log in logs:
             for match in index.match(log):
-                event = match.event or decode_log(log, match.query.events)
-                data: dict[str, JsonValue] = {
-                    "address": log.address,
-                    "contractAddress": log.address,
-                    "blockNumber": log.block_number,
-                    "blockHash": log.block_hash,
-                    "transactionHash": log.transaction_hash,
-                    "transactionIndex": log.transaction_index,
-                    "logIndex": log.log_index,
-                    "topics": list(log.topics),
-                    "data": "0x" + log.data.hex(),
-                }
-                if event is not None:
-                    data["eventName"] = event.name
-                    data.update({k: json_of(v) for k, v in event.fields.items()})
+                timestamp = log.block_timestamp
+                if timestamp is None:
+                    raw = await chain.request(
+                        "eth_getBlockByNumber", [hex(log.block_number), False]
+                    )
+                    timestamp = parse_header(raw).timestamp if isinstance(raw, dict) else None
+                token = None
+                if is_erc20_transfer(log):
+                    token = await _token_or_none(chain, log.address)
+                data = event_data(
+                    match,
+                    chain_id=await chain.chain_id(),
+                    block_timestamp=timestamp,
+                    token=token,
+                )
                 return TriggerRun(True, data)
         return TriggerRun(
             False,
@@ -207,9 +196,8 @@ class Simulator:
         ]
         if fired.success:
             variables = run_variables(wf, fired.data, trigger_input={}, secrets=secrets)
-            state = RunState(variables, simulated=True, secrets=secrets)
-            with acting_for(owner):
-                steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
+            state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
+            steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
         status, error = summarize(steps)
         fee, cogs, value = fees(wf, steps, self._rates)
         return Execution(

@@ -20,8 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from ap_avs.domain._templates import Missing, iter_templates, lookup_path, to_text
+from ap_avs.domain.templating import Missing, iter_templates, lookup_path, to_text
 from ap_avs.domain.values import JsonValue
+from ap_avs.errors import ErrorCode
 from ap_avs.runners.base import NodeFailure
 from ap_avs.sandbox import Evaluator, Limits, ScriptError
 
@@ -35,7 +36,7 @@ def _unresolved(expression: str, where: str) -> NodeFailure:
     message = f"could not resolve variable {expression} in {where}"
     if first and first not in _NO_HINT and _PATH.fullmatch(first):
         message += f". Make sure to run the '{first}' node first"
-    return NodeFailure(message, error_code=3000)
+    return NodeFailure(message, error_code=ErrorCode.INVALID_REQUEST)
 
 
 class TemplateEngine:
@@ -82,7 +83,9 @@ class TemplateEngine:
         position = 0
         for start, end, expression in iter_templates(text):
             if end == -1:
-                raise NodeFailure(f"unclosed template '{{{{' in {where}", error_code=3000)
+                raise NodeFailure(
+                    f"unclosed template '{{{{' in {where}", error_code=ErrorCode.INVALID_REQUEST
+                )
             value = await self.value(expression, variables)
             if value is None:
                 raise _unresolved(expression.strip(), where)

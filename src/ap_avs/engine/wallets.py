@@ -19,6 +19,7 @@ from eth_utils.address import to_checksum_address
 
 from ap_avs.chain import CallReverted, ChainClient
 from ap_avs.domain import wallets as rules
+from ap_avs.domain.addresses import ZERO_ADDRESS, is_address
 from ap_avs.domain.wallets import TaskCounts, Wallet
 from ap_avs.errors import InvalidArgument, NotFound, Unavailable
 from ap_avs.store.wallets import WalletRepo
@@ -70,7 +71,7 @@ class WalletService:
                 "Failed to derive sender address or derived address is nil or zero. "
                 f"Error: {exc.message}"
             ) from None
-        if address.lower() == rules.ZERO_ADDRESS:
+        if address.lower() == ZERO_ADDRESS:
             raise InvalidArgument(
                 "Failed to derive sender address or derived address is nil or zero. "
                 "Error: the factory returned the zero address"
@@ -87,7 +88,7 @@ class WalletService:
 
     async def owns(self, owner: str, wallet: str) -> bool:
         """Whether ``wallet`` belongs to ``owner``: stored for them, or their salt-0 wallet."""
-        if not rules.is_address(wallet):
+        if not is_address(wallet):
             return False
         if await self._repo.exists(owner, wallet):
             return True
@@ -125,7 +126,7 @@ class WalletService:
         Raises:
             InvalidArgument: a malformed filter.
         """
-        if factory and not rules.is_address(factory):
+        if factory and not is_address(factory):
             raise InvalidArgument("invalid factory address")
         salt_filter = None
         if salt:
@@ -160,7 +161,7 @@ class WalletService:
             InvalidArgument: ``sender`` is not an address.
             Unavailable: ``cannot determine nonce for smart wallet``.
         """
-        if not rules.is_address(sender):
+        if not is_address(sender):
             raise InvalidArgument("owner must be a smart wallet address (0x + 40 hex digits)")
         try:
             return await self._require_chain().entrypoint_nonce(self._entrypoint, sender)

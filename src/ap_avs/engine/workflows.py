@@ -17,12 +17,12 @@ import logging
 from dataclasses import dataclass
 
 from ap_avs.domain import ids
+from ap_avs.domain.addresses import is_address
 from ap_avs.domain.pagination import CURSOR_MESSAGE, PageInfo, PageRequest, page_info
 from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
-from ap_avs.domain.wallets import is_address
 from ap_avs.domain.workflow import TaskStatus, Workflow, WorkflowDraft
-from ap_avs.engine.events import WorkflowEventKind, WorkflowEvents
 from ap_avs.engine.wallets import WalletService
+from ap_avs.engine.workflow_events import WorkflowEventKind, WorkflowEvents
 from ap_avs.errors import InvalidArgument, NotFound
 from ap_avs.store.workflows import WorkflowRepo
 

@@ -42,14 +42,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from ap_avs.aggregator.http import HttpServer
+from ap_avs.auth.operator_requests import OperatorSigner
 from ap_avs.chain import ChainClient
+from ap_avs.chain.reader import ChainReader
 from ap_avs.config import OperatorConfig, split_host_port
+from ap_avs.domain.trigger_data import block_data, time_data
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ConfigError, Unavailable
 from ap_avs.log import log_context
-from ap_avs.operator.chain_reader import ChainReader
 from ap_avs.operator.checkpoint import CheckpointStore
 from ap_avs.operator.client import Backoff, OperatorClient, PingStats
 from ap_avs.operator.model import (
@@ -59,12 +60,11 @@ from ap_avs.operator.model import (
     TriggerFired,
     Watcher,
     block_key,
-    iso_ms,
 )
 from ap_avs.operator.roster import DEFAULT_RESYNC_GRACE, Roster
 from ap_avs.operator.watchers import BlockWatcher, ChainFollower, EventWatcher, TimeWatcher
-from ap_avs.operator.watchers.block import block_data
-from ap_avs.operator_auth import OperatorSigner
+from ap_avs.ops.http import HttpServer
+from ap_avs.tls import ClientTls, split_target
 from ap_avs.version import __version__
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,11 @@ class OperatorApp:
     def connected(self) -> bool:
         return self.client is not None and self.client.connected
 
+    @property
+    def event_position(self) -> int | None:
+        """The last block the event watcher fully handled (None before it started)."""
+        return self._event.position if self._event is not None else None
+
     def _stats(self) -> PingStats:
         block = self._block.position if self._block is not None else None
         events = self._event.fired_count if self._event is not None else 0
@@ -253,7 +258,7 @@ class OperatorApp:
         kind, workflow_id = assignment.kind, assignment.workflow_id
         if kind in (TriggerKind.CRON, TriggerKind.FIXED_TIME):
             ns = time.time_ns()
-            data: JsonValue = {"timestamp": ns, "timestampIso": iso_ms(ns // 1_000_000)}
+            data: JsonValue = {**time_data(ns // 1_000_000), "timestamp": ns}
             fired = TriggerFired(workflow_id, kind, f"{workflow_id}:{ns}", data)
         elif kind is TriggerKind.BLOCK and self._reader is not None:
             try:
@@ -353,9 +358,13 @@ class OperatorApp:
         )
         self.roster = roster
         http = self._health()
+        target, secure = split_target(
+            self.config.aggregator_server_ip_port_address, tls=self.config.aggregator_tls.enabled
+        )
         client = OperatorClient(
-            self.config.aggregator_server_ip_port_address,
+            target,
             signer,
+            tls=ClientTls.from_config(self.config.aggregator_tls) if secure else None,
             kinds=roster.kinds,
             instance_id=self.config.server_name or signer.address,
             version=__version__,

@@ -25,6 +25,7 @@ import contextlib
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,13 +48,25 @@ class Checkpoint:
     workflows: frozenset[str] = frozenset()
 
 
-def _write_atomically(path: Path, document: Mapping[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(document, handle, separators=(",", ":"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def write_atomically(path: Path, document: Mapping[str, Any]) -> None:
+    """Write a temporary file of its own, then rename it over ``path``.
+
+    The temporary name is unique: a write whose awaiting task was cancelled goes on in its
+    thread, and a second write may start meanwhile (the stop's final save, or a restarted
+    operator on the same folder). With one shared name, one of them would rename the other's
+    half-written file or find it gone (``FileNotFoundError``). Each rename is atomic, so the file
+    always holds one whole document."""
+    fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -148,7 +161,7 @@ class CheckpointStore:
         self._state.workflows = frozenset(ids)
         document = {"version": VERSION, "workflows": sorted(self._state.workflows)}
         async with self._lock:
-            await asyncio.to_thread(_write_atomically, self.directory / WORKFLOWS_FILE, document)
+            await asyncio.to_thread(write_atomically, self.directory / WORKFLOWS_FILE, document)
 
     async def _save_state(self) -> None:
         document = {
@@ -158,4 +171,4 @@ class CheckpointStore:
             "cooldowns": dict(self._state.cooldowns),
         }
         async with self._lock:
-            await asyncio.to_thread(_write_atomically, self.directory / STATE_FILE, document)
+            await asyncio.to_thread(write_atomically, self.directory / STATE_FILE, document)

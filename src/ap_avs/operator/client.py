@@ -3,7 +3,8 @@
 :class:`OperatorClient` keeps one ``SyncMessages`` stream open and feeds its messages to a
 :class:`StreamHandler` (the roster) as domain values; pings every ``ping_interval`` seconds
 while a stream is open; and sends ``NotifyTriggers`` / ``ReportEventOverload`` for the watchers.
-Every call carries fresh :class:`~ap_avs.operator_auth.OperatorSigner` headers (one nonce per
+Every call carries fresh :class:`~ap_avs.auth.operator_requests.OperatorSigner` headers (one nonce
+per
 attempt).
 
 Reconnecting (LESSONS.md 2): after a stream ends for any reason (error, throttling with
@@ -36,22 +37,18 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ap_avs._proto import node_pb2, node_pb2_grpc
-from ap_avs.aggregator.convert import json_to_value, trigger_from_pb
+from ap_avs.auth.operator_requests import OperatorSigner
+from ap_avs.auth.trigger_reports import sign_report
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import TriggerKind
 from ap_avs.errors import InvalidArgument
 from ap_avs.operator.model import Assignment, EventOverload, TriggerFired
-from ap_avs.operator_auth import OperatorSigner
+from ap_avs.tls import ClientTls, client_channel
+from ap_avs.wire import TRIGGER_OUTPUT_FIELD, json_to_value, trigger_from_pb, value_to_json
 
 logger = logging.getLogger(__name__)
 
 _SERVICE: Final = "/aggregator.Node/"
-_OUTPUT_FIELD: Final = {
-    TriggerKind.MANUAL: "manual_trigger",
-    TriggerKind.FIXED_TIME: "fixed_time_trigger",
-    TriggerKind.CRON: "cron_trigger",
-    TriggerKind.BLOCK: "block_trigger",
-    TriggerKind.EVENT: "event_trigger",
-}
 _RETRY_ALWAYS: Final = frozenset(
     {
         grpc.StatusCode.UNAVAILABLE,
@@ -133,10 +130,6 @@ class StreamHandler(Protocol):
     def immediate(self, assignment: Assignment) -> None: ...
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def assignment_from_pb(message: Any) -> Assignment:
     """The assignment a ``SyncMessagesResp`` carries.
 
@@ -156,15 +149,24 @@ def assignment_from_pb(message: Any) -> Assignment:
     )
 
 
-def notify_request(address: str, fired: TriggerFired) -> Any:
-    """The ``NotifyTriggersReq`` of a firing."""
+def notify_request(signer: OperatorSigner, fired: TriggerFired) -> Any:
+    """The ``NotifyTriggersReq`` of a firing, its content signed
+    (:mod:`ap_avs.auth.trigger_reports`; the digest is of the data as it crosses the wire)."""
     request = node_pb2.NotifyTriggersReq(
-        address=address,
+        address=signer.address,
         task_id=fired.workflow_id,
         trigger_type=fired.kind.wire_name,
         trigger_request_id=fired.key,
     )
-    getattr(request, _OUTPUT_FIELD[fired.kind]).data.CopyFrom(json_to_value(fired.data))
+    output = getattr(request, TRIGGER_OUTPUT_FIELD[fired.kind])
+    output.data.CopyFrom(json_to_value(fired.data))
+    request.signature = sign_report(
+        signer,
+        task_id=fired.workflow_id,
+        occurrence=fired.key,
+        kind=fired.kind,
+        data=value_to_json(output.data),
+    )
     return request
 
 
@@ -175,6 +177,9 @@ class OperatorClient:
 
         async with OperatorClient("127.0.0.1:2206", signer, kinds=roster.kinds) as client:
             await client.run(roster)
+
+    ``target`` is ``host:port``; with ``tls`` the channel is TLS and verifies the server's
+    certificate (``ap_avs.tls``).
     """
 
     def __init__(
@@ -192,9 +197,11 @@ class OperatorClient:
         healthy_after: float = 10.0,
         settle: float = 1.0,
         call_timeout: float = 10.0,
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = now_ms,
+        tls: ClientTls | None = None,
     ) -> None:
         self.target = target
+        self._tls = tls
         self._signer = signer
         self._kinds = kinds
         self._instance_id = instance_id or signer.address
@@ -216,7 +223,9 @@ class OperatorClient:
         self.last_ping_ms = 0
 
     async def __aenter__(self) -> Self:
-        self._channel = grpc.aio.insecure_channel(self.target, options=_CHANNEL_OPTIONS)
+        self._channel = client_channel(
+            self.target, self._tls, options=_CHANNEL_OPTIONS, key_prefix="aggregator_tls"
+        )
         self._stub = node_pb2_grpc.NodeStub(self._channel)
         return self
 
@@ -380,7 +389,7 @@ class OperatorClient:
 
     async def notify(self, fired: TriggerFired) -> NotifyOutcome:
         """Report one firing (``NotifyTriggers``), retrying per the module policy."""
-        request = notify_request(self._signer.address, fired)
+        request = notify_request(self._signer, fired)
         reply, code = await self._call("NotifyTriggers", request, f"trigger {fired.key}")
         if reply is None:
             return NotifyOutcome(delivered=False, keep_watching=code not in _STOP_WATCHING)

@@ -1,5 +1,5 @@
 """What to do with the matches of one block range: fire, hold back (cooldown) or report an
-overload; and the data each event firing carries. Pure.
+overload. Pure.
 
 Rules, applied block by block in log order:
 
@@ -11,12 +11,7 @@ Rules, applied block by block in log order:
   ``cooldown_seconds`` of *chain* time have passed (block timestamps, so catching up old
   blocks behaves as live); unset = :data:`DEFAULT_COOLDOWN_SECONDS`, 0 = no cooldown.
 
-Event data (PROTOCOL.md §6.5): an ERC-20 ``Transfer`` (three topics, 32-byte data) gets the
-token's name, symbol and decimals, ``fromAddress``/``toAddress``, ``value`` (raw, decimal string)
-and ``valueFormatted``, and when the matching query fixed the sender or the recipient, the
-``direction`` (``sent``/``received``) and ``walletAddress``. Any other log gets the raw log fields
-plus its ABI-decoded fields when the query's ABI describes it. Both carry ``blockNumber``,
-``logIndex``, ``transactionHash``, ``contractAddress``, ``blockTimestamp`` (ms) and ``chainId``.
+The data each firing carries is built by :mod:`ap_avs.domain.trigger_data`.
 """
 
 from __future__ import annotations
@@ -26,11 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from eth_utils.address import to_checksum_address
-
-from ap_avs.domain.events import TRANSFER_TOPIC, Log, Match, json_of
-from ap_avs.domain.values import JsonValue
-from ap_avs.operator.chain_reader import TokenMetadata
+from ap_avs.domain.events import Match
 from ap_avs.operator.model import EventOverload
 
 DEFAULT_COOLDOWN_SECONDS: Final = 300
@@ -115,70 +106,3 @@ def decide(
             fired.append(match)
             state[workflow_id] = block.timestamp
     return Decision(tuple(fired), tuple(overloads), state)
-
-
-def is_erc20_transfer(log: Log) -> bool:
-    """``Transfer(address indexed, address indexed, uint256)`` (ERC-721 has a 4th topic)."""
-    return len(log.topics) == 3 and log.topics[0] == TRANSFER_TOPIC and len(log.data) == 32
-
-
-def _address(topic: str) -> str:
-    return to_checksum_address("0x" + topic[-40:])
-
-
-def format_units(value: int, decimals: int | None) -> str:
-    """``value`` / 10**decimals as an exact decimal string (no exponent, no trailing zeros)."""
-    if not decimals:
-        return str(value)
-    whole, fraction = divmod(value, 10**decimals)
-    if not fraction:
-        return str(whole)
-    return f"{whole}.{str(fraction).rjust(decimals, '0').rstrip('0')}"
-
-
-def event_data(
-    match: Match, *, chain_id: int, block_timestamp: int | None, token: TokenMetadata | None
-) -> dict[str, JsonValue]:
-    """The ``data`` of an event firing (see the module docstring)."""
-    log = match.log
-    contract = to_checksum_address(log.address)
-    data: dict[str, JsonValue] = {
-        "address": contract,
-        "contractAddress": contract,
-        "blockNumber": log.block_number,
-        "blockHash": log.block_hash,
-        "blockTimestamp": block_timestamp * 1000 if block_timestamp is not None else None,
-        "transactionHash": log.transaction_hash,
-        "transactionIndex": log.transaction_index,
-        "logIndex": log.log_index,
-        "topics": list(log.topics),
-        "data": "0x" + log.data.hex(),
-        "removed": log.removed,
-        "chainId": chain_id,
-    }
-    if match.event is not None:
-        data["eventName"] = match.event.name
-        for name, value in match.event.fields.items():
-            data.setdefault(name, json_of(value))
-    if not is_erc20_transfer(log):
-        return data
-    value = int.from_bytes(log.data, "big")
-    decimals = token.decimals if token else None
-    data.update(
-        {
-            "eventName": "Transfer",
-            "tokenName": token.name if token else None,
-            "tokenSymbol": token.symbol if token else None,
-            "tokenDecimals": decimals,
-            "fromAddress": _address(log.topics[1]),
-            "toAddress": _address(log.topics[2]),
-            "value": str(value),
-            "valueFormatted": format_units(value, decimals),
-        }
-    )
-    wanted = match.query.topics
-    if len(wanted) > 1 and wanted[1] is not None:
-        data["direction"], data["walletAddress"] = "sent", data["fromAddress"]
-    elif len(wanted) > 2 and wanted[2] is not None:
-        data["direction"], data["walletAddress"] = "received", data["toAddress"]
-    return data

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Protocol, TypeAlias
 
 from ap_avs.domain.triggers import Trigger, TriggerKind
@@ -106,14 +105,3 @@ def block_key(workflow_id: str, block_number: int) -> str:
 def event_key(workflow_id: str, transaction_hash: str, log_index: int) -> str:
     """``<taskId>:<txHash>:<logIndex>``."""
     return f"{workflow_id}:{transaction_hash}:{log_index}"
-
-
-def iso_ms(ms: int) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.mmmZ`` of a millisecond timestamp (UTC)."""
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def time_data(ms: int) -> JsonValue:
-    """The data of a cron or fixed-time firing."""
-    return {"timestamp": ms, "timestampIso": iso_ms(ms)}

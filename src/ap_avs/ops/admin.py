@@ -14,7 +14,7 @@ Raises:
     InvalidArgument: an unknown command or a bad argument.
     NotFound: no such key or workflow.
     FailedPrecondition: a command that cannot run here (no backups set up, a workflow that
-        cannot run, the integrity walk on a live store).
+        cannot run, the integrity walk on a live store, API keys without their service).
     StoreError: from the store.
 """
 
@@ -23,20 +23,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
 from ap_avs import errors
+from ap_avs.clock import now_ms
 from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
+from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
+from ap_avs.ops import admin_api_keys
 from ap_avs.ops.backup import Backups
 from ap_avs.ops.integrity import check_store
 from ap_avs.ops.views import OperatorDirectory, key_text, operator_statuses, value_json
 from ap_avs.store import codec, keys
+from ap_avs.store.evidence import EvidenceRepo
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV
 from ap_avs.store.workflows import WorkflowRepo
@@ -53,20 +56,20 @@ COMMANDS: Final = {
     "trigger": "queue a run of a workflow now (args: id)",
     "backup": "take a snapshot now",
     "queue": "queue depth by state",
-    "operators": "operators: connection, version, last ping, block, events, assignments",
+    "operators": "operators: connection, version, last ping, block, events, assignments, "
+    "invalid reports, suspension",
+    "evidence": "refused trigger reports of an operator, newest first (args: operator, limit=20)",
+    "unsuspend": "serve a suspended operator again and restart its count (args: operator)",
     "integrity": "check the store's invariants (stopped store only)",
+    **admin_api_keys.COMMANDS,
 }
 
 TriggerCallback = Callable[[str], Awaitable[dict[str, JsonValue]]]
 """Runs a workflow now; returns what to show (``{"execution_id": …}``)."""
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def queued_trigger(
-    store: KV, queue: JobQueue, *, now_ms: Callable[[], int] = _now_ms
+    store: KV, queue: JobQueue, *, now_ms: Callable[[], int] = now_ms
 ) -> TriggerCallback:
     """A trigger that queues a run as a non-blocking TriggerTask does, with the workflow's own
     trigger kind (and a manual trigger's data). On a stopped store the run waits for the next
@@ -101,6 +104,15 @@ def _text(args: Mapping[str, JsonValue], name: str, *, default: str | None = Non
     return value
 
 
+def _operator(args: Mapping[str, JsonValue]) -> str:
+    address = _text(args, "operator").lower()
+    try:
+        keys.evidence_count(address)
+    except ValueError:
+        raise InvalidArgument("'operator' must be an address (0x and 40 hex digits)") from None
+    return address
+
+
 def _key(args: Mapping[str, JsonValue]) -> bytes:
     key = _text(args, "key").encode()
     if not 0 < len(key) <= 511:
@@ -123,8 +135,11 @@ class AdminHandlers:
         operators: OperatorDirectory | None = None,
         backups: Backups | None = None,
         trigger: TriggerCallback | None = None,
+        api_keys: ApiKeyService | None = None,
         live: bool = False,
+        on_lift: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_lift = on_lift
         self.store = store
         self.queue = queue or JobQueue(store)
         self.operators = operators
@@ -140,7 +155,10 @@ class AdminHandlers:
             "backup": self._backup,
             "queue": self._queue,
             "operators": self._operators,
+            "evidence": self._evidence,
+            "unsuspend": self._unsuspend,
             "integrity": self._integrity,
+            **admin_api_keys.handlers(api_keys),
         }
 
     async def call(self, command: str, args: Mapping[str, JsonValue] | None = None) -> JsonValue:
@@ -238,6 +256,29 @@ class AdminHandlers:
     async def _operators(self, args: Mapping[str, JsonValue]) -> JsonValue:
         statuses = await operator_statuses(self.store, self.operators)
         return [op.to_json() for op in statuses]
+
+    async def _evidence(self, args: Mapping[str, JsonValue]) -> JsonValue:
+        operator = _operator(args)
+        limit = args.get("limit", 20)
+        if not isinstance(limit, int) or not 0 < limit <= MAX_KEYS:
+            raise InvalidArgument(f"'limit' must be 1-{MAX_KEYS}")
+        repo = EvidenceRepo(self.store)
+        records = await repo.list(operator, limit=limit)
+        return {
+            "operator": operator,
+            "invalid_reports": await repo.count(operator),
+            "suspended": await repo.is_suspended(operator),
+            "evidence": [record.to_json() for record in records],
+        }
+
+    async def _unsuspend(self, args: Mapping[str, JsonValue]) -> JsonValue:
+        operator = _operator(args)
+        if not await EvidenceRepo(self.store).lift(operator):
+            raise NotFound(f"operator {operator} is not suspended")
+        if self.on_lift is not None:
+            self.on_lift(operator)
+        logger.warning("admin console lifted the suspension of operator %s", operator)
+        return {"unsuspended": operator}
 
     async def _integrity(self, args: Mapping[str, JsonValue]) -> JsonValue:
         if self.live:

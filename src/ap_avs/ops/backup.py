@@ -11,7 +11,8 @@ A snapshot is a directory ``<backup_dir>/snapshot-<UTC time>/`` holding
 
 It is written under a temporary name and renamed into place once complete, so a listed
 snapshot is always whole. After each snapshot only the newest ``keep`` are kept. The directory
-defaults to ``<db_path>_backup`` (upstream's place), created 0700.
+defaults to ``<db_path>_backup`` (upstream's place), created 0700 (an existing one is
+tightened to 0700); each snapshot directory is 0700 and every file in it 0600, as in the store.
 
 Usage::
 
@@ -34,6 +35,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,10 +43,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from ap_avs.clock import now_ms
 from ap_avs.config import BackupConfig
 from ap_avs.errors import ApAvsError, CorruptDataError, FailedPrecondition
 from ap_avs.ops.integrity import IntegrityReport, check, key_counts
 from ap_avs.ops.migrations import stored_version
+from ap_avs.store.files import DIR_MODE, FILE_MODE
 from ap_avs.store.kv import KV, ReadTxn
 from ap_avs.store.lmdb_copy import DATA_FILE, hot_copy, read_copy
 from ap_avs.store.lmdb_kv import LmdbKV
@@ -60,10 +64,6 @@ SECRETS_KEY_FILE: Final = "secrets.key"
 DEFAULT_KEEP: Final = 24
 _NAME: Final = re.compile(r"snapshot-\d{8}T\d{6}\.\d{3}Z(-\d+)?")
 _TMP_PREFIX: Final = ".tmp-"
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +230,7 @@ class Backups:
     """Takes snapshots of one store; see the module docstring."""
 
     def __init__(
-        self, store: KV, settings: BackupSettings, *, now_ms: Callable[[], int] = _now_ms
+        self, store: KV, settings: BackupSettings, *, now_ms: Callable[[], int] = now_ms
     ) -> None:
         self.store = store
         self.settings = settings
@@ -258,7 +258,7 @@ class Backups:
             created = self._now_ms()
             name = self._name(created)
             tmp = directory / f"{_TMP_PREFIX}{name}-{os.getpid()}"
-            tmp.mkdir(mode=0o700)
+            tmp.mkdir(mode=DIR_MODE)
             try:
                 started = time.monotonic()
                 await hot_copy(store, tmp)
@@ -316,7 +316,10 @@ class Backups:
         return name
 
     def _prepare(self, directory: Path) -> None:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        if stat.S_IMODE(directory.stat().st_mode) != DIR_MODE:
+            os.chmod(directory, DIR_MODE)
+            logger.warning("backup directory %s tightened to owner-only (0700)", directory)
         for entry in directory.iterdir():  # copies left by a process that died mid-way
             if entry.name.startswith(_TMP_PREFIX) and entry.is_dir():
                 pid = entry.name.rsplit("-", 1)[-1]
@@ -336,6 +339,7 @@ class Backups:
         verify = self.settings.verify
         schema, counts, report = read_copy(tmp, lambda txn: _summary(txn, verify))
         data = tmp / DATA_FILE
+        os.chmod(data, FILE_MODE)  # LMDB writes the copy as the umask says
         _fsync(data)
         return Manifest(
             name=name,
@@ -352,7 +356,8 @@ class Backups:
 
     def _seal(self, tmp: Path, final: Path, manifest: Manifest) -> None:
         path = tmp / MANIFEST
-        with path.open("w") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "w") as handle:
             json.dump(manifest.to_json(), handle, indent=2, sort_keys=False)
             handle.write("\n")
             handle.flush()

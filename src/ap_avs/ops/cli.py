@@ -1,11 +1,13 @@
-"""The operations commands of ``ap-avs``: ``backup``, ``restore``, ``migrate`` and ``admin …``.
+"""The operations commands of ``ap-avs``: ``backup``, ``restore``, ``migrate``, ``api-key …``
+and ``admin …``.
 
 ``cli.py`` mounts them (``app.command("backup")(ops_cli.backup)``, …,
 ``app.add_typer(ops_cli.admin_app, name="admin")``). Each reads the aggregator config (``-c``)
 for ``db_path``, ``backup`` and ``socket_path``. ``backup`` and ``admin`` talk to the running
 aggregator through its admin socket, and work directly on the store when none answers (then
 they hold the store lock, so a server cannot start under them). ``restore`` and ``migrate``
-only touch a stopped store. Errors print one line and exit 2.
+only touch a stopped store. ``api-key create`` prints the token alone on standard output (it
+is shown once: only its record is stored). Errors print one line and exit 2.
 """
 
 from __future__ import annotations
@@ -13,20 +15,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from ap_avs.auth import KeyService
 from ap_avs.config import AggregatorConfig, load_aggregator_config
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError, FailedPrecondition, Unavailable
+from ap_avs.engine.api_keys import ApiKeyService
+from ap_avs.errors import ApAvsError, ConfigError, FailedPrecondition, Unavailable
 from ap_avs.ops.admin import COMMANDS, AdminHandlers
 from ap_avs.ops.admin_socket import admin_call, admin_socket_path
 from ap_avs.ops.backup import Backups, backup_settings
 from ap_avs.ops.lock import StoreLock, lock_holder
 from ap_avs.ops.migrations import CURRENT_SCHEMA, inspect, run_migrations
 from ap_avs.ops.restore import restore as restore_snapshot
+from ap_avs.store.api_keys import ApiKeyRepo
+from ap_avs.store.files import JWT_SECRET_FILE, key_file, prepare_store_dir
 from ap_avs.store.lmdb_copy import DATA_FILE
 from ap_avs.store.lmdb_kv import LmdbKV
 
@@ -81,8 +88,49 @@ def _lock_stopped(db_path: Path, socket: Path) -> StoreLock:
     return StoreLock.acquire(db_path)
 
 
+async def _chain_id(cfg: AggregatorConfig) -> int:
+    """``smart_wallet.chain_id``, else asked from ``smart_wallet.eth_rpc_url``.
+
+    Raises:
+        ConfigError: neither is set.
+        Unavailable: the RPC does not answer.
+    """
+    if cfg.smart_wallet.chain_id is not None:
+        return cfg.smart_wallet.chain_id
+    if not cfg.smart_wallet.eth_rpc_url:
+        raise ConfigError("config key 'smart_wallet.eth_rpc_url': required for the chain id")
+    from ap_avs.chain import ChainClient  # only here: the other tools stay light
+
+    async with ChainClient(cfg.smart_wallet.eth_rpc_url) as chain:
+        return await chain.chain_id()
+
+
+async def signing_keys(cfg: AggregatorConfig, db_path: Path) -> KeyService:
+    """The server's key signer, for a tool working on its stopped store: ``jwt_secret``, else
+    (development) the store's ``jwt.secret``.
+
+    Raises:
+        ConfigError: production without ``jwt_secret``, or no chain id.
+        Unavailable: the chain RPC does not answer.
+    """
+    if cfg.jwt_secret is not None and cfg.jwt_secret.get_secret_value():
+        secret = cfg.jwt_secret.get_secret_value()
+    elif cfg.environment == "production":
+        raise ConfigError("config key 'jwt_secret': required in production")
+    else:
+        secret = key_file(db_path / JWT_SECRET_FILE, 32).hex()
+    return KeyService(
+        jwt_secret=secret,
+        chain_id=await _chain_id(cfg),
+        max_key_lifetime=timedelta(hours=cfg.max_key_lifetime_hours),
+    )
+
+
 async def run_command(cfg: AggregatorConfig, command: str, args: dict[str, JsonValue]) -> JsonValue:
     """Run an admin ``command`` through the server's socket, or directly on the stopped store.
+
+    ``api-key-create`` on a stopped store creates the store when there is none yet (0700,
+    migrated), so a key can be issued before the first start.
 
     Raises:
         FailedPrecondition: no server answers and the store is held, or there is no store.
@@ -93,11 +141,22 @@ async def run_command(cfg: AggregatorConfig, command: str, args: dict[str, JsonV
         return await admin_call(socket, command, args)
     except Unavailable:
         pass
-    db_path = _existing_store(cfg)
+    creating = command == "api-key-create"
+    if creating:
+        db_path = Path(cfg.db_path)
+        prepare_store_dir(db_path)
+    else:
+        db_path = _existing_store(cfg)
     with _lock_stopped(db_path, socket):
         async with LmdbKV(db_path) as store:
             backups = Backups(store, backup_settings(db_path, cfg.backup))
-            return await AdminHandlers(store, backups=backups).call(command, args)
+            keys = None
+            if creating:
+                await run_migrations(store)
+                keys = await signing_keys(cfg, db_path)
+            api_keys = ApiKeyService(ApiKeyRepo(store), keys)
+            handlers = AdminHandlers(store, backups=backups, api_keys=api_keys)
+            return await handlers.call(command, args)
 
 
 # --- backup, restore, migrate --------------------------------------------------------------
@@ -157,6 +216,69 @@ def migrate(
         typer.echo(f"schema version {CURRENT_SCHEMA}" if applied else "nothing to run")
 
     _run(work)
+
+
+# --- api-key ----------------------------------------------------------------------------------
+
+api_key_app = typer.Typer(
+    help="API keys: issue (90 days by default), list and revoke; a revoked key is refused at once.",
+    no_args_is_help=True,
+)
+
+Subject = Annotated[str, typer.Option("--subject", "-s", help="EOA the key acts as (0x…)")]
+Roles = Annotated[list[str], typer.Option("--role", help="admin or readonly; repeatable")]
+Expires = Annotated[
+    str | None,
+    typer.Option(help="expiry as an ISO date or datetime (UTC); default 90 days from now"),
+]
+Label = Annotated[str, typer.Option(help="free text to recognise the key by")]
+
+
+def api_key_create(
+    subject: Subject,
+    role: Roles,
+    expires: Expires = None,
+    label: Label = "",
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Issue an API key for SUBJECT and print its token (shown once)."""
+    cfg = _config(config)
+    roles: list[JsonValue] = list(role)
+    args: dict[str, JsonValue] = {
+        "subject": subject,
+        "roles": roles,
+        "expires": expires or "",
+        "label": label,
+    }
+    result = _run(lambda: run_command(cfg, "api-key-create", args))
+    assert isinstance(result, dict)
+    typer.echo(str(result["token"]))
+    typer.echo(
+        f"API key {result['id']} for {result['subject']} ({', '.join(map(str, role))}), "
+        f"expires {result['expires_at']}: the token is shown once; revoke with "
+        f"`ap-avs api-key revoke {result['id']}`",
+        err=True,
+    )
+
+
+def api_key_list(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """List API keys (id, subject, roles, creation, expiry, label, state); never tokens."""
+    cfg = _config(config)
+    _print(_run(lambda: run_command(cfg, "api-keys", {})))
+
+
+def api_key_revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (jti), as `list` shows it")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Revoke an API key: every aggregator on the store refuses it from its next call."""
+    cfg = _config(config)
+    _print(_run(lambda: run_command(cfg, "api-key-revoke", {"id": key_id})))
+
+
+api_key_app.command("create")(api_key_create)
+api_key_app.command("list")(api_key_list)
+api_key_app.command("revoke")(api_key_revoke)
 
 
 # --- admin ------------------------------------------------------------------------------------
@@ -232,6 +354,16 @@ def admin_queue(ctx: typer.Context) -> None:
 @admin_app.command("operators", help=COMMANDS["operators"])
 def admin_operators(ctx: typer.Context) -> None:
     _print(_admin_run(ctx, "operators", {}))
+
+
+@admin_app.command("evidence", help=COMMANDS["evidence"])
+def admin_evidence(ctx: typer.Context, operator: str, limit: int = 20) -> None:
+    _print(_admin_run(ctx, "evidence", {"operator": operator, "limit": limit}))
+
+
+@admin_app.command("unsuspend", help=COMMANDS["unsuspend"])
+def admin_unsuspend(ctx: typer.Context, operator: str) -> None:
+    _print(_admin_run(ctx, "unsuspend", {"operator": operator}))
 
 
 @admin_app.command("integrity", help=COMMANDS["integrity"])

@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ap_avs.clock import now_ms
 from ap_avs.errors import CorruptDataError, FailedPrecondition
 from ap_avs.ops.backup import SECRETS_KEY_FILE, Snapshot, read_manifest, sha256_file
 from ap_avs.ops.lock import StoreLock
@@ -46,10 +46,6 @@ class Restored:
     snapshot: Snapshot
     db_path: Path
     aside: Path | None
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _verify(snapshot: Snapshot) -> None:
@@ -100,7 +96,7 @@ def _swap(snapshot: Snapshot, db_path: Path, stamp: str) -> Path | None:
 
 
 async def restore(
-    snapshot_path: Path, db_path: Path, *, now_ms: Callable[[], int] = _now_ms
+    snapshot_path: Path, db_path: Path, *, now_ms: Callable[[], int] = now_ms
 ) -> Restored:
     """Replace the stopped store in ``db_path`` with the snapshot at ``snapshot_path``.
 

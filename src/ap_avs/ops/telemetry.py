@@ -2,15 +2,18 @@
 ``/telemetry.json``, mounted on the aggregator's HTTP side server.
 
 It shows the operators (address, version, last seen, block number, events seen, assigned
-workflows; connected ones first, from the dispatcher, joined with their stored Pings), the queue
-depth, the executions of the last hour and the build version. The executions are counted from
-the ``history:`` keys with :func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per
-workflow with history plus the recent keys, no counter to keep in step), and a report is reused
-for ``cache_seconds`` so a busy scraper costs one count per interval.
+workflows, refused trigger reports and suspension; connected ones first, from the dispatcher,
+joined with their stored Pings; with admission by EigenLayer stake, each one's membership and
+allocated stake), the queue depth, the executions of the last hour and the build version. The
+executions are counted from the ``history:`` keys with
+:func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per workflow with history plus
+the recent keys, no counter to keep in step), and a report is reused for ``cache_seconds`` so a
+busy scraper costs one count per interval.
 
 Usage (in ``AggregatorApp``, once the queue and the dispatcher exist)::
 
-    telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
+    telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher,
+                          stake=self.admission)
     app = Starlette(routes=[..., *telemetry_routes(telemetry)])
 
 Raises: ``StoreError`` from the store (the routes answer 503 then).
@@ -24,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_DOWN, Decimal
 from typing import Final, Protocol
 
 import jinja2
@@ -31,10 +35,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.queue import QUEUE
 from ap_avs.errors import StoreError
-from ap_avs.ops.views import OperatorDirectory, OperatorStatus, executions_since, operator_statuses
+from ap_avs.ops.views import (
+    OperatorDirectory,
+    OperatorStatus,
+    StakeDirectory,
+    executions_since,
+    operator_statuses,
+)
 from ap_avs.store import keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV
@@ -59,21 +70,22 @@ class TelemetryReport:
     executions_last_hour: int
     executions_count_complete: bool
     operators: tuple[OperatorStatus, ...]
+    stake_admission: bool = False
+    """Operators are admitted by EigenLayer stake (else by the allow-list)."""
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
             "version": self.version,
+            "admission": "eigenlayer" if self.stake_admission else "allow-list",
             "generated_at_ms": self.generated_at_ms,
             "queue": {"pending": self.queue_pending, "in_progress": self.queue_in_progress},
             "executions_last_hour": self.executions_last_hour,
             "executions_count_complete": self.executions_count_complete,
             "connected_operators": sum(1 for op in self.operators if op.connected),
+            "suspended_operators": sum(1 for op in self.operators if op.suspended),
+            "invalid_reports": sum(op.invalid_reports for op in self.operators),
             "operators": [op.to_json() for op in self.operators],
         }
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _utc(ms: int) -> str:
@@ -92,6 +104,13 @@ def _ago(ms: int, now_ms: int) -> str:
     return f"{seconds // 86400} days ago"
 
 
+def _stake_units(amount: int) -> str:
+    """Shares in whole units of 10**18 (at most 4 decimals), e.g. ``1,000`` or ``0.05``."""
+    units = (Decimal(amount) / Decimal(10**18)).quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
+    text = f"{units:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def template_environment() -> jinja2.Environment:
     """The jinja2 environment of the ops templates (autoescaped, strict about undefined)."""
     env = jinja2.Environment(
@@ -103,6 +122,7 @@ def template_environment() -> jinja2.Environment:
     )
     env.filters["utc"] = _utc
     env.filters["ago"] = _ago
+    env.filters["stake_units"] = _stake_units
     return env
 
 
@@ -115,13 +135,15 @@ class Telemetry:
         *,
         queue: QueueDepth | None = None,
         operators: OperatorDirectory | None = None,
+        stake: StakeDirectory | None = None,
         version: str = __version__,
-        now_ms: Callable[[], int] = _now_ms,
+        now_ms: Callable[[], int] = now_ms,
         cache_seconds: float = 5.0,
     ) -> None:
         self._store = store
         self._queue = queue
         self._operators = operators
+        self._stake = stake
         self._version = version
         self._now_ms = now_ms
         self._cache_seconds = cache_seconds
@@ -149,7 +171,8 @@ class Telemetry:
                 queue_in_progress=await self._depth(QueueState.IN_PROGRESS),
                 executions_last_hour=recent.count,
                 executions_count_complete=recent.complete,
-                operators=tuple(await operator_statuses(self._store, self._operators)),
+                operators=tuple(await operator_statuses(self._store, self._operators, self._stake)),
+                stake_admission=self._stake is not None,
             )
             self._cached = (time.monotonic(), report)
             return report

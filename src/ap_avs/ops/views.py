@@ -2,8 +2,11 @@
 keys and values as text. Shared by the admin console and the telemetry page.
 
 * :func:`operator_statuses` joins the stored ``operator:`` records (last Ping: version, block,
-  events) with the live dispatcher (connected streams, assignments). Without a dispatcher (a
-  stopped store) ``connected`` is unknown (None) and assignments come from ``assign:`` keys.
+  events) with the live dispatcher (connected streams, assignments), the accountability
+  records (refused reports counted under ``evidence_count:``, ``suspended:``) and, when
+  operators are admitted by EigenLayer stake, each one's membership and allocated stake.
+  Without a dispatcher (a stopped store) ``connected`` is unknown (None) and assignments come
+  from ``assign:`` keys.
 * :func:`executions_since` counts ``history:`` records whose execution id (a ULID, so its first
   ten characters are its time) is at or after a moment. History keys are ordered by workflow
   first, so it skips from workflow to workflow: one seek to find the next workflow id and one
@@ -24,6 +27,7 @@ from typing import Final, Protocol
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import CorruptDataError
 from ap_avs.store import codec, keys
+from ap_avs.store.evidence import EvidenceRepo
 from ap_avs.store.kv import KV
 
 _CROCKFORD: Final = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -39,6 +43,59 @@ class OperatorDirectory(Protocol):
     def assigned_to(self, address: str) -> set[str]: ...
 
 
+class StakeFacts(Protocol):
+    """What admission by stake last read of one operator (`admission.Verdict` is one)."""
+
+    @property
+    def member(self) -> bool: ...
+
+    @property
+    def slashable(self) -> Mapping[str, int]: ...
+
+    @property
+    def refusal(self) -> str | None: ...
+
+    @property
+    def block(self) -> int: ...
+
+
+class StakeDirectory(Protocol):
+    """Admission by EigenLayer stake (`admission.StakeAdmission` is one)."""
+
+    def verdict(self, address: str) -> StakeFacts | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StakeStatus:
+    """An operator's EigenLayer standing as admission last read it."""
+
+    admitted: bool
+    member: bool
+    slashable: tuple[tuple[str, int], ...]
+    """Allocated, slashable stake per strategy (shares)."""
+    block: int
+    refusal: str | None
+
+    @classmethod
+    def of(cls, facts: StakeFacts) -> StakeStatus:
+        return cls(
+            admitted=facts.refusal is None,
+            member=facts.member,
+            slashable=tuple(sorted(facts.slashable.items())),
+            block=facts.block,
+            refusal=facts.refusal,
+        )
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {
+            "admitted": self.admitted,
+            "member": self.member,
+            "slashable": {strategy: str(amount) for strategy, amount in self.slashable},
+            "block": self.block,
+            "refusal": self.refusal,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorStatus:
     """One operator as the telemetry page and the admin console show it."""
@@ -51,6 +108,11 @@ class OperatorStatus:
     block_number: int
     events_seen: int
     assigned: tuple[str, ...]
+    invalid_reports: int = 0
+    """Refused trigger reports (evidence records) counted against the operator."""
+    suspended: bool = False
+    stake: StakeStatus | None = None
+    """None: admission by stake is off, or this operator was not read yet."""
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -62,6 +124,9 @@ class OperatorStatus:
             "events_seen": self.events_seen,
             "assigned_workflows": len(self.assigned),
             "assigned": list(self.assigned),
+            "invalid_reports": self.invalid_reports,
+            "suspended": self.suspended,
+            "eigenlayer": self.stake.to_json() if self.stake is not None else None,
         }
 
 
@@ -87,10 +152,10 @@ async def _stored_assignments(kv: KV) -> dict[str, list[str]]:
 
 
 async def operator_statuses(
-    kv: KV, directory: OperatorDirectory | None = None
+    kv: KV, directory: OperatorDirectory | None = None, stake: StakeDirectory | None = None
 ) -> list[OperatorStatus]:
     """Every operator with a stored record or a live stream: connected first, then by the time
-    they were last seen (newest first)."""
+    they were last seen (newest first); with ``stake``, each one's EigenLayer standing."""
     records: dict[str, Mapping[str, JsonValue]] = {}
     for key, raw in await kv.scan(keys.OPERATORS):
         try:
@@ -102,8 +167,11 @@ async def operator_statuses(
             records[address] = record
     live = {a.lower() for a in directory.live_operators()} if directory is not None else set()
     stored = await _stored_assignments(kv) if directory is None else {}
+    evidence = EvidenceRepo(kv)
+    counts = await evidence.counts()
+    suspended = set(await evidence.suspended())
     found: list[OperatorStatus] = []
-    for address in sorted(records.keys() | live):
+    for address in sorted(records.keys() | live | counts.keys() | suspended):
         stored_record = records.get(address, {})
         shown = stored_record.get("address")
         if directory is not None:
@@ -119,10 +187,18 @@ async def operator_statuses(
                 block_number=_int(stored_record, "block_number"),
                 events_seen=_int(stored_record, "event_count"),
                 assigned=assigned,
+                invalid_reports=counts.get(address, 0),
+                suspended=address in suspended,
+                stake=_stake(stake, address),
             )
         )
     found.sort(key=lambda op: (not op.connected, -(op.last_seen_ms or 0), op.address))
     return found
+
+
+def _stake(stake: StakeDirectory | None, address: str) -> StakeStatus | None:
+    facts = stake.verdict(address) if stake is not None else None
+    return StakeStatus.of(facts) if facts is not None else None
 
 
 def ulid_floor(ms: int) -> str:

@@ -8,7 +8,7 @@ Rules:
   the chain this aggregator serves.
 * Tokens: ``token_addresses`` when given (exactly those; the native sentinel
   ``0xEeee…EEeE`` asks for the native balance), else the native token plus the chain's token
-  list (:class:`ap_avs.tokens.TokenRegistry`). Addresses that are not contracts are skipped.
+  list (:class:`ap_avs.chain.tokens.TokenRegistry`). Addresses that are not contracts are skipped.
 * Zero balances are left out unless ``include_zero_balances`` or ``token_addresses`` is set.
   ``include_spam`` has no effect (the token list holds no spam).
 * USD: with a price feed configured, the native token gets ``usdPrice`` and ``usdValue``;
@@ -30,11 +30,11 @@ from typing import Final
 
 from eth_abi.abi import encode
 
+from ap_avs.chain.tokens import BALANCE_OF, NATIVE_TOKEN, NATIVE_TOKEN_CHECKSUM, TokenMetadata
+from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import BalanceConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import ApAvsError
-from ap_avs.runners._chain import ChainDeps, execution_context, render_address
-from ap_avs.runners._chain_abi import format_units
 from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,
@@ -44,7 +44,7 @@ from ap_avs.runners.base import (
     RunContext,
     Runner,
 )
-from ap_avs.tokens import BALANCE_OF, NATIVE_TOKEN, NATIVE_TOKEN_CHECKSUM, TokenMetadata
+from ap_avs.runners.onchain import ChainDeps, execution_context, render_address
 
 CHAIN_NAMES: Final = {
     "ethereum": 1,

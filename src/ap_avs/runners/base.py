@@ -17,21 +17,22 @@ import json
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 import httpx
 
 from ap_avs.domain.nodes import Node
 from ap_avs.domain.values import JsonValue
+from ap_avs.errors import ErrorCode
 from ap_avs.sandbox import CODE_LIMITS, Evaluator, Limits
 
-# ErrorCode numbers used on steps (wire enum ErrorCode).
-INVALID_REQUEST = 3000
-INVALID_NODE_CONFIG = 3002
-MISSING_REQUIRED_FIELD = 3006
-RPC_NODE_ERROR = 5000
-SIMULATION_ERROR = 5003
-EXECUTION_ENGINE_ERROR = 6004
+# The ErrorCode members steps use most, by their short names.
+INVALID_REQUEST: Final = ErrorCode.INVALID_REQUEST
+INVALID_NODE_CONFIG: Final = ErrorCode.INVALID_NODE_CONFIG
+MISSING_REQUIRED_FIELD: Final = ErrorCode.MISSING_REQUIRED_FIELD
+RPC_NODE_ERROR: Final = ErrorCode.RPC_NODE_ERROR
+SIMULATION_ERROR: Final = ErrorCode.SIMULATION_ERROR
+EXECUTION_ENGINE_ERROR: Final = ErrorCode.EXECUTION_ENGINE_ERROR
 
 
 class NodeFailure(Exception):
@@ -202,6 +203,10 @@ class RunContext:
     """Secret values of this run (for runners that need e.g. an API key); never log them."""
     step: StepLedger | None = None
     """The step's journal in stored runs (effects sent at most once); None in simulations."""
+    owner: str | None = None
+    """Who the run acts for: the workflow's owner (deployed runs) or the authenticated caller
+    (RunNodeWithInputs, SimulateTask). On-chain runners act only for this owner's wallets and
+    refuse to run without one; ``settings.owner`` comes from the user and is never trusted."""
 
 
 Runner = Callable[[Node, RunContext], Awaitable[NodeResult]]

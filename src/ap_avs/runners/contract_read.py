@@ -30,20 +30,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ap_avs.chain import CallReverted, selector
+from ap_avs.domain.erc20 import format_units
 from ap_avs.domain.nodes import ContractReadConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError
-from ap_avs.runners._chain import ChainDeps, execution_context, render_address
-from ap_avs.runners._chain_abi import (
+from ap_avs.errors import ApAvsError, ErrorCode
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.abi import (
     AbiEntry,
     decode_result,
     encode_call,
     find_function,
-    format_units,
     function_for_selector,
     parse_abi,
 )
-from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     MISSING_REQUIRED_FIELD,
@@ -53,6 +52,7 @@ from ap_avs.runners.base import (
     RunContext,
     Runner,
 )
+from ap_avs.runners.onchain import ChainDeps, execution_context, render_address
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +231,9 @@ async def read_contract(deps: ChainDeps, config: ContractReadConfig, ctx: RunCon
             False,
             output=output,
             error="; ".join(r.error for r in failures),
-            error_code=next((r.error_code for r in failures if r.error_code), 3000),
+            error_code=next(
+                (r.error_code for r in failures if r.error_code), ErrorCode.INVALID_REQUEST
+            ),
             metadata=metadata,
             execution_context=context,
         )

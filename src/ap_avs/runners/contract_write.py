@@ -34,10 +34,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ap_avs import aa
+from ap_avs.chain import aa
+from ap_avs.chain.userops import SmartWallet
 from ap_avs.domain.nodes import ContractWriteConfig, MethodCall, Node
 from ap_avs.domain.values import JsonValue
-from ap_avs.runners._chain import (
+from ap_avs.errors import ErrorCode
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.abi import AbiEntry, decode_logs, decode_result, parse_abi
+from ap_avs.runners.base import (
+    MISSING_REQUIRED_FIELD,
+    NodeFailure,
+    NodeResult,
+    RunContext,
+    Runner,
+    StepLedger,
+)
+from ap_avs.runners.contract_read import PlannedCall, plan_calls
+from ap_avs.runners.onchain import (
     CallOutcome,
     ChainDeps,
     execution_context,
@@ -52,18 +65,6 @@ from ap_avs.runners._chain import (
     simulate_call,
     trace_frames,
 )
-from ap_avs.runners._chain_abi import AbiEntry, decode_logs, decode_result, parse_abi
-from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners.base import (
-    MISSING_REQUIRED_FIELD,
-    NodeFailure,
-    NodeResult,
-    RunContext,
-    Runner,
-    StepLedger,
-)
-from ap_avs.runners.contract_read import PlannedCall, plan_calls
-from ap_avs.userops import SmartWallet
 
 NODE_TYPE = "contractWrite"
 
@@ -194,7 +195,7 @@ async def _simulate(
         not errors,
         output=output,
         error="; ".join(errors),
-        error_code=0 if not errors else 5003,
+        error_code=0 if not errors else ErrorCode.SIMULATION_ERROR,
         log=f"simulated {len(calls)} call(s) from {wallet.address} with {provider}; "
         "nothing was sent",
         metadata=metadata,
@@ -263,7 +264,7 @@ async def _send(
             False,
             output=output,
             error=f"transaction reverted on chain: {reason or receipt.reason or 'reverted'}",
-            error_code=3000,
+            error_code=ErrorCode.INVALID_REQUEST,
             log=log,
             metadata=metadata,
             execution_context=context,

@@ -24,11 +24,21 @@ from __future__ import annotations
 
 import time
 
-from ap_avs import aa
+from ap_avs.chain import aa
 from ap_avs.domain.nodes import EthTransferConfig, Node
 from ap_avs.domain.values import JsonValue
-from ap_avs.errors import ApAvsError
-from ap_avs.runners._chain import (
+from ap_avs.errors import ApAvsError, ErrorCode
+from ap_avs.runners._failures import config_of, reporting_failures
+from ap_avs.runners.base import (
+    INVALID_NODE_CONFIG,
+    MISSING_REQUIRED_FIELD,
+    RPC_NODE_ERROR,
+    NodeFailure,
+    NodeResult,
+    RunContext,
+    Runner,
+)
+from ap_avs.runners.onchain import (
     INSUFFICIENT_BALANCE,
     ChainDeps,
     execution_context,
@@ -39,16 +49,6 @@ from ap_avs.runners._chain import (
     runner_wallet,
     send_user_op,
     simulate_call,
-)
-from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners.base import (
-    INVALID_NODE_CONFIG,
-    MISSING_REQUIRED_FIELD,
-    RPC_NODE_ERROR,
-    NodeFailure,
-    NodeResult,
-    RunContext,
-    Runner,
 )
 
 NODE_TYPE = "ethTransfer"
@@ -94,7 +94,9 @@ async def transfer(deps: ChainDeps, config: EthTransferConfig, ctx: RunContext) 
     if ctx.simulated:
         outcome = await simulate_call(deps.chain, wallet.address, destination, amount, b"")
         if not outcome.success:
-            raise NodeFailure(f"transfer would fail: {outcome.error}", error_code=5003)
+            raise NodeFailure(
+                f"transfer would fail: {outcome.error}", error_code=ErrorCode.SIMULATION_ERROR
+            )
         gas = outcome.gas_used or TRANSFER_GAS
         price = await gas_price(deps.chain)
         return NodeResult(

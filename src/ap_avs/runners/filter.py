@@ -1,6 +1,6 @@
 """The filter node: keep the items of a list for which an expression holds (PROTOCOL §7.8).
 
-``input_variable`` names the list (see :mod:`ap_avs.runners._items`; one object counts as a
+``input_variable`` names the list (see :mod:`ap_avs.runners.items`; one object counts as a
 list of one). The whole list is filtered in **one** sandbox evaluation: the predicate is built
 once in JavaScript with parameters ``value`` and ``index`` (the run variables are globals) and
 called per item; a truthy result keeps the item, an item whose call throws is dropped and the
@@ -35,7 +35,6 @@ from ap_avs.domain.nodes import FilterConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.errors import InvalidArgument
 from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners._items import resolve_items, unwrap_template
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     MISSING_REQUIRED_FIELD,
@@ -44,6 +43,7 @@ from ap_avs.runners.base import (
     RunContext,
     redact,
 )
+from ap_avs.runners.items import resolve_items, unwrap_template
 from ap_avs.sandbox import Mode
 
 MAX_RECORDED_ERRORS: Final = 10

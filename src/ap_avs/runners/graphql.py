@@ -1,7 +1,7 @@
 """The GraphQL query node: POST ``{query, variables}`` and return the answer's ``data``.
 
 :func:`request_headers` and :func:`graphql_result` are pure; the request goes through
-:func:`ap_avs.runners._http.send_once` (same size, time and URL rules as the REST node).
+:func:`ap_avs.runners.http.send_once` (same size, time and URL rules as the REST node).
 
 Rules: ``url`` is templated and must be http(s); each value of ``variables`` is templated and
 sent as a string (as upstream); the **query is not templated** — values belong in GraphQL
@@ -25,7 +25,6 @@ from typing import Final
 from ap_avs.domain.nodes import GraphQLQueryConfig, Node
 from ap_avs.domain.values import JsonValue
 from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners._http import Answer, check_url, send_once
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     MISSING_REQUIRED_FIELD,
@@ -34,6 +33,7 @@ from ap_avs.runners.base import (
     RunContext,
     failed,
 )
+from ap_avs.runners.http import Answer, check_url, send_once
 
 MAX_QUERY_LENGTH: Final = 100 * 1024
 THE_GRAPH_HOST: Final = "gateway.thegraph.com"

@@ -6,7 +6,7 @@ For item ``i`` the loop builds :func:`iteration_node` (id ``<loopId>_iter_<i>``,
 as a top-level node, so templates, secrets, the step journal and every runner kind behave the
 same inside loops (LESSONS 17, 22).
 
-* ``input_variable`` must resolve to a list (see :mod:`ap_avs.runners._items`) of at most
+* ``input_variable`` must resolve to a list (see :mod:`ap_avs.runners.items`) of at most
   ``options.max_loop_iterations`` items.
 * Sequential mode runs one item at a time in order; parallel mode runs up to
   ``options.loop_parallelism`` at once. ETH-transfer and contract-write runners are always
@@ -34,7 +34,6 @@ from typing import Final
 from ap_avs.domain.nodes import ExecutionMode, LoopConfig, Node, NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners._items import resolve_items
 from ap_avs.runners.base import (
     INVALID_REQUEST,
     MISSING_REQUIRED_FIELD,
@@ -44,6 +43,7 @@ from ap_avs.runners.base import (
     RunContext,
     failed,
 )
+from ap_avs.runners.items import resolve_items
 
 SEQUENTIAL_KINDS: Final = frozenset({NodeKind.ETH_TRANSFER, NodeKind.CONTRACT_WRITE})
 """Runner kinds that never run in parallel (they send transactions from one wallet)."""

@@ -2,7 +2,7 @@
 
 Preparing the request is pure apart from rendering templates (:func:`body_rule`,
 :func:`header_value`); :func:`answer_result` turns the answer into the result; the request
-itself goes through :func:`ap_avs.runners._http.send_once` (bounded size and time).
+itself goes through :func:`ap_avs.runners.http.send_once` (bounded size and time).
 
 Rules:
 
@@ -44,7 +44,6 @@ from typing import Final
 from ap_avs.domain.nodes import Node, RestApiConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.runners._failures import config_of, reporting_failures
-from ap_avs.runners._http import Answer, header_map, is_json_type, send_once
 from ap_avs.runners.base import (
     INVALID_NODE_CONFIG,
     INVALID_REQUEST,
@@ -54,6 +53,7 @@ from ap_avs.runners.base import (
     RunContext,
     redact,
 )
+from ap_avs.runners.http import Answer, header_map, is_json_type, send_once
 
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})

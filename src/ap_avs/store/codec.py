@@ -37,6 +37,10 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+"""Built once: ``json.loads`` with a keyword builds a decoder per call (about 15 µs)."""
+
+
 def dumps(value: JsonValue) -> bytes:
     """Encode `value` as compact UTF-8 JSON.
 
@@ -56,7 +60,7 @@ def loads(data: bytes) -> JsonValue:
         CodecError: `data` is not UTF-8 JSON.
     """
     try:
-        value: JsonValue = json.loads(data.decode(), parse_constant=_reject_constant)
+        value: JsonValue = _DECODER.decode(data.decode())
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CodecError(f"stored value is not valid JSON: {exc}") from exc
     return value

@@ -36,8 +36,22 @@ key                                        value                           what 
                                                                            ``<iter>`` loop
                                                                            iteration or ``_``
 ``assign:<workflowId>``                    lower-case operator address     operator assignment
+``evidence:<address>:<evidenceId>``        JSON refused report             evidence against an
+                                                                           operator (id a ULID)
+``evidence_count:<address>``               decimal count                   refused reports of an
+                                                                           operator
+``suspended:<address>``                    JSON ``{at, reason, count}``    suspended operator
+``votes:<workflowId>:<occurrence>``        JSON ``{operator: vote}``       quorum votes of one
+                                                                           trigger occurrence
 ``meta:schema_version``                    decimal                         schema version
+``apikey:<jti>``                           JSON API key record             issued API key (no
+                                                                           token); see below
 =========================================  ==============================  =====================
+
+API keys (``apikey:``): one record per issued key, under its ``jti`` (a lower-case ULID, so
+the family lists in creation order): subject, roles, creation and expiry times, label, and the
+revocation time once revoked. A revoked record is kept (listings show it); a token whose
+``jti`` has no record, or a revoked or expired one, is refused (``engine/api_keys.py``).
 
 Status letters: ``a`` Enabled (0), ``c`` Completed (1), ``f`` Failed (2), ``x`` Running (4),
 ``i`` Disabled (5). Queue states: ``q`` pending, ``p`` in progress, ``c`` complete, ``f`` failed.
@@ -73,6 +87,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from ap_avs.domain.addresses import is_address
+
 JOB_ID_WIDTH: Final = 20
 """Digits of a zero-padded queue job id: enough for any unsigned 64-bit number."""
 
@@ -91,11 +107,18 @@ OPERATORS: Final = b"operator:"
 """Prefix of every operator record."""
 ASSIGNMENTS: Final = b"assign:"
 """Prefix of every operator assignment."""
+EVIDENCE: Final = b"evidence:"
+"""Prefix of every evidence record (refused trigger reports)."""
+EVIDENCE_COUNTS: Final = b"evidence_count:"
+"""Prefix of every per-operator count of refused reports."""
+SUSPENDED: Final = b"suspended:"
+"""Prefix of every operator suspension."""
+API_KEYS: Final = b"apikey:"
+"""Prefix of every API key record."""
 SCHEMA_VERSION: Final = b"meta:schema_version"
 """The key holding the schema version."""
 
 _ID = re.compile(r"[!-9;-~]+")  # printable ASCII, no space, no ':'
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _PLACEHOLDER: Final = "_"
 
 
@@ -180,7 +203,7 @@ def _id(value: str, what: str) -> str:
 
 
 def _address(value: str, what: str) -> str:
-    if not _ADDRESS.fullmatch(value):
+    if not is_address(value):
         raise InvalidKeyError(f"{what} must be 0x and 40 hex digits: {value!r}")
     return value.lower()
 
@@ -434,6 +457,51 @@ def parse_assign(key: bytes) -> str:
     return workflow_id
 
 
+# --- accountability ------------------------------------------------------------------------------
+
+
+def evidence(address: str, evidence_id: str) -> bytes:
+    """``evidence:<address>:<evidenceId>``: one refused report of an operator (oldest first)."""
+    return evidence_prefix(address) + _id(evidence_id, "evidence id").encode()
+
+
+def evidence_prefix(address: str) -> bytes:
+    """``evidence:<address>:``: every refused report of one operator."""
+    return EVIDENCE + _address(address, "operator address").encode() + b":"
+
+
+def parse_evidence(key: bytes) -> tuple[str, str]:
+    """Return ``(address, evidence id)`` of an ``evidence:`` key."""
+    address, evidence_id = _parts(key, "evidence", 2)
+    _check_canonical(key, lambda: evidence(address, evidence_id))
+    return address, evidence_id
+
+
+def evidence_count(address: str) -> bytes:
+    """``evidence_count:<address>``: how many reports of the operator were refused."""
+    return EVIDENCE_COUNTS + _address(address, "operator address").encode()
+
+
+def suspended(address: str) -> bytes:
+    """``suspended:<address>``: the operator may not report or watch until lifted."""
+    return SUSPENDED + _address(address, "operator address").encode()
+
+
+def parse_suspended(key: bytes) -> str:
+    (address,) = _parts(key, "suspended", 1)
+    _check_canonical(key, lambda: suspended(address))
+    return address
+
+
+def votes(workflow_id: str, occurrence: str) -> bytes:
+    """``votes:<workflowId>:<occurrence>``: the quorum votes on one occurrence (tail may hold
+    ``:``)."""
+    return (
+        f"votes:{_id(workflow_id, 'workflow id')}:".encode()
+        + _tail(occurrence, "occurrence").encode()
+    )
+
+
 # --- queue ---------------------------------------------------------------------------------------
 
 
@@ -512,3 +580,18 @@ def parse_journal(key: bytes) -> JournalKey:
     iteration = None if it == _PLACEHOLDER else int(it)
     _check_canonical(key, lambda: journal(execution_id, node_id, iteration))
     return JournalKey(execution_id, iteration, node_id)
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def api_key(jti: str) -> bytes:
+    """``apikey:<jti>``: the record of an issued API key."""
+    return API_KEYS + _id(jti, "API key id").encode()
+
+
+def parse_api_key(key: bytes) -> str:
+    """Return the ``jti`` of an ``apikey:`` key."""
+    (jti,) = _parts(key, "apikey", 1)
+    _check_canonical(key, lambda: api_key(jti))
+    return jti

@@ -105,7 +105,8 @@ class LmdbKV(KV):
             await kv.put(b"meta:schema_version", b"1")
 
     Args:
-        path: Directory holding ``data.mdb`` and ``lock.mdb``; created if missing.
+        path: Directory holding ``data.mdb`` and ``lock.mdb``; created (0700) if missing, and
+            the files 0600.
         map_size: Initial map size in bytes; it doubles on demand.
         max_map_size: The map never grows past this; then writes raise `StoreFullError`.
 
@@ -131,6 +132,7 @@ class LmdbKV(KV):
                 metasync=True,
                 max_dbs=0,
                 max_spare_txns=1,
+                mode=0o700,  # a new directory 0700; data and lock files 0600 (store/files.py)
             )
         except lmdb.Error as exc:
             raise translate(exc, f"cannot open the LMDB store at {os.fspath(path)!r}") from exc

@@ -23,7 +23,7 @@ from ap_avs.aggregator.dispatch._model import (
     Watched,
     capability_for,
 )
-from ap_avs.aggregator.dispatch._plan import Plan, choose, least_loaded, plan
+from ap_avs.aggregator.dispatch._plan import Plan, choose, least_loaded, plan, plan_replicas
 from ap_avs.aggregator.dispatch._records import Checkin, OperatorRecords
 
 __all__ = [
@@ -45,4 +45,5 @@ __all__ = [
     "go_duration",
     "least_loaded",
     "plan",
+    "plan_replicas",
 ]

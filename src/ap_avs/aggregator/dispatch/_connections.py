@@ -246,6 +246,31 @@ class Connections:
             self._left(conn)
         self.changed()
 
+    def drop_operator(self, address: str, reason: str) -> bool:
+        """End the operator's current stream, if it has one (see :meth:`drop`)."""
+        op = self._ops.get(address.lower())
+        if op is None or op.conn is None:
+            return False
+        self.drop(op.conn, reason)
+        return True
+
+    def evict(self, address: str, reason: str) -> bool:
+        """The operator may no longer operate: end its stream (the call ends UNAVAILABLE with
+        ``reason``) and any start-up grace, so its workflows go to others; False if it had no
+        stream."""
+        op = self._ops.get(address.lower())
+        if op is None:
+            return False
+        op.grace_until = None
+        conn = op.conn
+        if conn is None:
+            self.changed()
+            return False
+        logger.info("operator %s evicted: %s", op.address, reason)
+        self.drop(conn, reason)
+        self._spawn(self._abort(conn, reason))
+        return True
+
     def close_all(self) -> None:
         for op in self._ops.values():
             if op.conn is not None:

@@ -9,8 +9,14 @@ workflow event never waits on operator I/O (LESSONS 3). A dropped operator's wor
 the others at once; after an aggregator restart, operators holding assignments get
 ``operator_timeout_seconds`` to come back before theirs are moved.
 
+Quorum mode (``replicas`` = n > 1): besides its durable primary, each workflow is watched by
+up to ``n - 1`` more capable live operators (:func:`plan_replicas`, kept in memory and
+recomputed whenever the primaries are planned). Suspended operators (:meth:`suspend`) are
+dropped, refused at connect, and never planned.
+
 Raises:
     QuotaExceeded: :meth:`Dispatcher.connect` within the reconnect window.
+    PermissionDenied: :meth:`Dispatcher.connect` of a suspended operator.
     StoreError: :meth:`Dispatcher.load`; inside :meth:`Dispatcher.run` a failing step is
         logged and retried at the next tick.
 """
@@ -34,9 +40,10 @@ from ap_avs.aggregator.dispatch._model import (
     Watched,
     capability_for,
 )
-from ap_avs.aggregator.dispatch._plan import Plan, choose, plan
+from ap_avs.aggregator.dispatch._plan import Plan, choose, plan, plan_replicas
 from ap_avs.domain.workflow import TaskStatus, Workflow
-from ap_avs.engine.events import WorkflowEvent, WorkflowEventKind
+from ap_avs.engine.workflow_events import WorkflowEvent, WorkflowEventKind
+from ap_avs.errors import PermissionDenied
 from ap_avs.store import keys
 from ap_avs.store.kv import KV, Txn
 from ap_avs.store.workflows import WorkflowRepo
@@ -86,8 +93,13 @@ class Dispatcher:
         settings: DispatchSettings | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        replicas: int = 1,
     ) -> None:
         self._kv = kv
+        self._extra = max(0, replicas - 1)
+        self._replicas: dict[str, tuple[str, ...]] = {}
+        self._replica_of: dict[str, set[str]] = {}
+        self._suspended: set[str] = set()
         self._workflows = workflows
         self.settings = settings or DispatchSettings()
         self._assign: dict[str, str] = {}
@@ -109,11 +121,36 @@ class Dispatcher:
     # --- reading the state (any task) ---------------------------------------------------------
 
     def assignee(self, workflow_id: str) -> str | None:
-        """The (lower-case) operator assigned to a workflow, if any."""
+        """The (lower-case) primary operator assigned to a workflow, if any."""
         return self._assign.get(workflow_id)
 
+    def assignees(self, workflow_id: str) -> tuple[str, ...]:
+        """Every (lower-case) operator watching a workflow: the primary, then the replicas."""
+        primary = self._assign.get(workflow_id)
+        if primary is None:
+            return ()
+        return (primary, *self._replicas.get(workflow_id, ()))
+
     def assigned_to(self, address: str) -> set[str]:
-        return set(self._by_op.get(address.lower(), ()))
+        address = address.lower()
+        return set(self._by_op.get(address, ())) | self._replica_of.get(address, set())
+
+    def is_suspended(self, address: str) -> bool:
+        return address.lower() in self._suspended
+
+    def suspended(self) -> set[str]:
+        return set(self._suspended)
+
+    def suspend(self, address: str, reason: str = "suspended") -> None:
+        """Stop serving an operator: its stream ends, its workflows go to others, and it cannot
+        connect again until :meth:`lift`."""
+        address = address.lower()
+        self._suspended.add(address)
+        self.connections.drop_operator(address, reason)
+
+    def lift(self, address: str) -> None:
+        """Serve a suspended operator again (from its next connect)."""
+        self._suspended.discard(address.lower())
 
     def assignments(self) -> dict[str, str]:
         return dict(self._assign)
@@ -134,7 +171,8 @@ class Dispatcher:
         await self.connections.wait_until(predicate, within)
 
     def _assigned_watched(self, address: str) -> list[Watched]:
-        ids = self._by_op.get(address, set()) & self._watched.keys()
+        mine = self._by_op.get(address, set()) | self._replica_of.get(address, set())
+        ids = mine & self._watched.keys()
         return [self._watched[wf] for wf in sorted(ids)]
 
     # --- inputs that never wait ---------------------------------------------------------------
@@ -154,7 +192,13 @@ class Dispatcher:
 
         Raises:
             QuotaExceeded: within the reconnect window.
+            PermissionDenied: the operator is suspended.
         """
+        if address.lower() in self._suspended:
+            raise PermissionDenied(
+                f"operator {address} is suspended after invalid trigger reports; "
+                "ask the aggregator's operators to review the evidence"
+            )
         return self.connections.connect(address, capabilities, abort)
 
     def messages(self, conn: Connection) -> AsyncIterator[OperatorMessage]:
@@ -165,9 +209,15 @@ class Dispatcher:
         """Tell an operator that is not the assignee to stop watching ``workflow_id`` (it
         reported a trigger for it); False if it is the assignee or has no stream."""
         address = address.lower()
-        if self._assign.get(workflow_id) == address:
+        if address in self.assignees(workflow_id):
             return False
         return self.connections.send(address, OperatorMessage(MessageOp.DISABLE, workflow_id))
+
+    def evict(self, address: str, reason: str) -> None:
+        """The operator lost its admission: end its stream now and move its workflows to
+        other operators at the next dispatch step."""
+        self.connections.evict(address, f"operator {address} is no longer admitted: {reason}")
+        self._dirty = True
 
     def send_immediate(self, wf: Workflow) -> bool:
         """Ask the assigned operator to fire ``wf`` now (ImmediateTrigger); False if none."""
@@ -251,10 +301,41 @@ class Dispatcher:
             if self.connections.is_current(conn):
                 self.connections.resync(conn)  # the full set, after the plan above
 
+    def _live(self) -> dict[str, Capabilities]:
+        live = self.connections.live()
+        return {a: c for a, c in live.items() if a not in self._suspended}
+
     async def _replan(self) -> None:
         needs = {wf: w.capability for wf, w in self._watched.items() if w.capability is not None}
-        live, held = self.connections.live(), self.connections.held()
+        live, held = self._live(), self.connections.held() - self._suspended
         await self._apply(plan(self._assign, needs, live, held, balance=self.settings.rebalance))
+        self._replan_replicas()
+
+    def _replan_replicas(self) -> None:
+        """Recompute the replicas (quorum mode) and tell the operators that gain or lose one."""
+        if not self._extra and not self._replicas:
+            return
+        needs = {wf: w.capability for wf, w in self._watched.items() if w.capability is not None}
+        new = plan_replicas(self._assign, needs, self._replicas, self._live(), self._extra)
+        if new == self._replicas:
+            return
+        old = self._replicas
+        self._replicas = new
+        self._replica_of = {}
+        for wf, members in new.items():
+            for op in members:
+                self._replica_of.setdefault(op, set()).add(wf)
+        send = self.connections.send
+        for wf in sorted(set(old) | set(new)):
+            before, after = set(old.get(wf, ())), set(new.get(wf, ()))
+            keep = after | ({self._assign[wf]} if wf in self._assign else set())
+            for op in sorted(before - keep):
+                send(op, OperatorMessage(MessageOp.DISABLE, wf))
+            watched = self._watched.get(wf)
+            for op in sorted(after - before):
+                if watched is not None:
+                    send(op, OperatorMessage.monitor(watched))
+        self.connections.changed()
 
     async def _apply(self, changes: Plan, stop_op: MessageOp = MessageOp.DISABLE) -> None:
         if not changes:
@@ -291,12 +372,15 @@ class Dispatcher:
             watched = self._watched[wf.id] = Watched.of(wf)
             current = self._assign.get(wf.id)
             load = {a: len(s) for a, s in self._by_op.items()}
-            live, held = self.connections.live(), self.connections.held()
+            live, held = self._live(), self.connections.held() - self._suspended
             new = choose(needed, current, live, load, held)
             if new != current:
                 await self._apply({wf.id: new})
             elif new is not None:
                 self.connections.send(new, OperatorMessage.monitor(watched))  # idempotent upsert
+            for op in self._replicas.get(wf.id, ()):
+                self.connections.send(op, OperatorMessage.monitor(watched))
+            self._replan_replicas()
             return
         self._watched.pop(wf.id, None)
         stop_op = MessageOp.DELETE if event.kind is WorkflowEventKind.DELETED else MessageOp.DISABLE
@@ -305,5 +389,8 @@ class Dispatcher:
         if current is not None:
             await self._apply({wf.id: None}, stop_op)
             holders.discard(current)
+        if self._replicas.pop(wf.id, None) is not None:
+            for members in self._replica_of.values():
+                members.discard(wf.id)
         for address in sorted(holders):
             self.connections.send(address, OperatorMessage(stop_op, wf.id))

@@ -119,3 +119,52 @@ def _balance(
                 break
         if not moved:
             return
+
+
+def plan_replicas(
+    primaries: Mapping[str, str],
+    needs: Mapping[str, Capability],
+    current: Mapping[str, tuple[str, ...]],
+    live: Mapping[str, Capabilities],
+    extra: int,
+) -> dict[str, tuple[str, ...]]:
+    """The extra watchers of each workflow in quorum mode (``n - 1`` besides its primary).
+
+    A current replica is kept while it is live, capable and not the primary; the rest are
+    filled with the least loaded capable live operators (load = primaries plus replicas, ties
+    by address). A workflow with fewer capable operators gets fewer replicas. Workflows without
+    a primary get none.
+    """
+    if extra <= 0:
+        return {}
+    load: Counter[str] = Counter(primaries.values())
+    chosen: dict[str, list[str]] = {}
+    for wf in sorted(needs):
+        primary = primaries.get(wf)
+        if primary is None:
+            continue
+        keep = [
+            op
+            for op in current.get(wf, ())
+            if op != primary and op in live and live[op].has(needs[wf])
+        ][:extra]
+        chosen[wf] = keep
+        load.update(keep)
+    replicas: dict[str, tuple[str, ...]] = {}
+    for wf in sorted(chosen):
+        members = chosen[wf]
+        primary = primaries[wf]
+        while len(members) < extra:
+            candidates = {
+                op: caps
+                for op, caps in live.items()
+                if op != primary and op not in members and caps.has(needs[wf])
+            }
+            op = least_loaded(needs[wf], candidates, load)
+            if op is None:
+                break
+            members.append(op)
+            load[op] += 1
+        if members:
+            replicas[wf] = tuple(members)
+    return replicas

@@ -63,6 +63,8 @@ class TriggerVerdict(StrEnum):
     EXHAUSTED = "exhausted"
     EXPIRED = "expired"
     NOT_STARTED = "not_started"
+    AWAITING_QUORUM = "awaiting_quorum"
+    """Quorum mode: the report was counted; the run waits for more operators to agree."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def outcome_for(
     budget = wf.max_execution - wf.execution_count - queued
     if verdict is TriggerVerdict.ACCEPTED:
         remaining, enabled = max(0, budget), True
-    elif verdict is TriggerVerdict.DEDUPLICATED:
+    elif verdict in (TriggerVerdict.DEDUPLICATED, TriggerVerdict.AWAITING_QUORUM):
         remaining = max(0, budget)
         enabled = wf.status is TaskStatus.ENABLED and wf.is_runnable(now_ms)
     else:

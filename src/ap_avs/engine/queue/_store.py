@@ -6,11 +6,11 @@ See the package docstring for what it owns and guarantees.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Final
 
+from ap_avs.clock import now_ms
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
@@ -34,10 +34,6 @@ DEFAULT_HISTORY_LIMIT: Final = 1000
 _PRUNE_EVERY: Final = 32
 PENDING_MARK: Final = b"1"
 """Value of ``trigger:<task>:<exec>`` while the execution waits (upstream PENDING)."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _next_job_id(txn: Txn) -> int:
@@ -103,7 +99,7 @@ class JobQueue:
         self,
         kv: KV,
         *,
-        clock: Callable[[], int] = _now_ms,
+        clock: Callable[[], int] = now_ms,
         history_limit: int = DEFAULT_HISTORY_LIMIT,
     ) -> None:
         self._kv = kv
@@ -129,43 +125,66 @@ class JobQueue:
         """
         now = self._clock() if now_ms is None else now_ms
         candidate = new_id(now_ms=now)
-        mark = keys.idem(workflow_id, occurrence)
 
         def accept(txn: Txn) -> TriggerOutcome:
-            wf = find_workflow(txn, workflow_id)
-            if wf is None:
-                purge_idempotency(txn, workflow_id)
-                return outcome_for(None, TriggerVerdict.NOT_FOUND, now)
-            queued = _queued(txn, workflow_id)
-            if txn.get(mark) is not None:
-                return outcome_for(wf, TriggerVerdict.DEDUPLICATED, now, queued=queued)
-            verdict = judge(wf, now, queued=queued)
-            if verdict is not TriggerVerdict.ACCEPTED:
-                return outcome_for(wf, verdict, now, queued=queued)
-            pending = _take_pending_id(txn, workflow_id)
-            execution_id, index = pending if pending is not None else (candidate, None)
-            job = _enqueue(
-                txn,
-                Job(
-                    id=0,
-                    workflow_id=wf.id,
-                    execution_id=execution_id,
-                    trigger=trigger,
-                    execution_index=index,
-                    source=JobSource.OPERATOR,
-                    occurrence=occurrence,
-                    operator=operator,
-                    enqueued_at=now,
-                ),
+            return self.accept_in(
+                txn, workflow_id, occurrence, trigger, operator=operator, now_ms=now, id_=candidate
             )
-            record: JsonValue = {"execution_id": execution_id, "job_id": job.id, "at": now}
-            txn.put(mark, codec.dumps(record))
-            return _accepted(wf, job, now, queued + 1)
 
         outcome = await self._kv.update(accept)
         if outcome.verdict is TriggerVerdict.ACCEPTED:
-            self._wake.set()
+            self.wake()
         return outcome
+
+    def accept_in(
+        self,
+        txn: Txn,
+        workflow_id: str,
+        occurrence: str,
+        trigger: FiredTrigger,
+        *,
+        operator: str | None,
+        now_ms: int,
+        id_: str | None = None,
+    ) -> TriggerOutcome:
+        """:meth:`accept_trigger` inside the caller's transaction (a quorum decides in the same
+        one); call :meth:`wake` after it committed with an ACCEPTED outcome."""
+        now = now_ms
+        mark = keys.idem(workflow_id, occurrence)
+        wf = find_workflow(txn, workflow_id)
+        if wf is None:
+            purge_idempotency(txn, workflow_id)
+            return outcome_for(None, TriggerVerdict.NOT_FOUND, now)
+        queued = _queued(txn, workflow_id)
+        if txn.get(mark) is not None:
+            return outcome_for(wf, TriggerVerdict.DEDUPLICATED, now, queued=queued)
+        verdict = judge(wf, now, queued=queued)
+        if verdict is not TriggerVerdict.ACCEPTED:
+            return outcome_for(wf, verdict, now, queued=queued)
+        pending = _take_pending_id(txn, workflow_id)
+        candidate = id_ or new_id(now_ms=now)
+        execution_id, index = pending if pending is not None else (candidate, None)
+        job = _enqueue(
+            txn,
+            Job(
+                id=0,
+                workflow_id=wf.id,
+                execution_id=execution_id,
+                trigger=trigger,
+                execution_index=index,
+                source=JobSource.OPERATOR,
+                occurrence=occurrence,
+                operator=operator,
+                enqueued_at=now,
+            ),
+        )
+        record: JsonValue = {"execution_id": execution_id, "job_id": job.id, "at": now}
+        txn.put(mark, codec.dumps(record))
+        return _accepted(wf, job, now, queued + 1)
+
+    def wake(self) -> None:
+        """Wake a waiting worker (after a job was queued through :meth:`accept_in`)."""
+        self._wake.set()
 
     async def enqueue_run(
         self,

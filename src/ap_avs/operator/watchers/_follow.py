@@ -24,8 +24,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from ap_avs.chain.reader import ChainReader
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import ChainReader
 from ap_avs.operator.checkpoint import CheckpointStore
 
 logger = logging.getLogger(__name__)

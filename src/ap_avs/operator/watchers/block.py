@@ -17,29 +17,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ap_avs.chain.reader import ChainReader
+from ap_avs.clock import now_ms
+from ap_avs.domain.schedule import due_boundaries, first_boundary_after
+from ap_avs.domain.trigger_data import block_data
 from ap_avs.domain.triggers import BlockTriggerConfig, TriggerKind
-from ap_avs.domain.values import JsonValue
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import BlockHeader, ChainReader
 from ap_avs.operator.model import Assignment, Sink, TriggerFired, block_key
-from ap_avs.operator.schedule import due_boundaries, first_boundary_after
 from ap_avs.operator.watchers._follow import ChainFollower
-from ap_avs.operator.watchers.time import wall_clock_ms
 
 logger = logging.getLogger(__name__)
-
-
-def block_data(header: BlockHeader) -> JsonValue:
-    """The data of a block firing (PROTOCOL.md §6.5)."""
-    return {
-        "blockNumber": header.number,
-        "blockHash": header.hash,
-        "timestamp": header.timestamp,
-        "parentHash": header.parent_hash,
-        "difficulty": str(header.difficulty),
-        "gasLimit": header.gas_limit,
-        "gasUsed": header.gas_used,
-    }
 
 
 @dataclass(slots=True)
@@ -60,7 +47,7 @@ class BlockWatcher:
         reader: ChainReader,
         follower: ChainFollower,
         *,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._reader = reader
         self._follower = follower

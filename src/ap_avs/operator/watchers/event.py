@@ -17,14 +17,16 @@ import logging
 from collections.abc import Callable
 from itertools import groupby
 
+from ap_avs.chain.reader import ChainReader
+from ap_avs.clock import now_ms
+from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import EventIndex, Log, Match
+from ap_avs.domain.trigger_data import event_data, is_erc20_transfer
 from ap_avs.domain.triggers import EventTriggerConfig, TriggerKind
 from ap_avs.errors import Unavailable
-from ap_avs.operator.chain_reader import ChainReader, TokenMetadata
-from ap_avs.operator.event_policy import BlockMatches, decide, event_data, is_erc20_transfer
+from ap_avs.operator.event_policy import BlockMatches, decide
 from ap_avs.operator.model import Assignment, Signal, Sink, TriggerFired, event_key
 from ap_avs.operator.watchers._follow import ChainFollower
-from ap_avs.operator.watchers.time import wall_clock_ms
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ class EventWatcher:
         last_fired: dict[str, int] | None = None,
         max_events_per_query: int = 500,
         max_events_per_workflow: int = 1000,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self._reader = reader
         self._follower = follower
@@ -95,7 +97,7 @@ class EventWatcher:
 
     async def _signal(self, match: Match, timestamps: dict[int, int]) -> TriggerFired:
         log = match.log
-        token: TokenMetadata | None = None
+        token: Erc20Metadata | None = None
         if is_erc20_transfer(log):
             token = await self._reader.token(log.address)
         data = event_data(

@@ -2,7 +2,7 @@
 
 It keeps each workflow's next due instant in a heap and sleeps until the earliest one (at
 most ``max_sleep`` seconds, so a stepped wall clock is noticed) or until the set changes. When
-and whether a workflow fires is decided by :mod:`ap_avs.operator.schedule`; the occurrence key
+and whether a workflow fires is decided by :mod:`ap_avs.domain.schedule`; the occurrence key
 and ``timestamp`` are the *scheduled* instant, so re-sends and several operators watching the
 same workflow produce the same key (the aggregator keeps one).
 
@@ -16,22 +16,19 @@ import asyncio
 import contextlib
 import heapq
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from ap_avs.clock import now_ms
+from ap_avs.domain.schedule import check_schedules, next_cron_fire, pending_epochs
+from ap_avs.domain.trigger_data import time_data
 from ap_avs.domain.triggers import CronTriggerConfig, FixedTimeTriggerConfig, TriggerKind
-from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_data, time_key
-from ap_avs.operator.schedule import check_schedules, next_cron_fire, pending_epochs
+from ap_avs.operator.model import Assignment, Sink, TriggerFired, time_key
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CATCH_UP_SECONDS: Final = 3600.0
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -58,7 +55,7 @@ class TimeWatcher:
     def __init__(
         self,
         *,
-        clock: Callable[[], int] = wall_clock_ms,
+        clock: Callable[[], int] = now_ms,
         catch_up_seconds: float = DEFAULT_CATCH_UP_SECONDS,
         max_sleep: float = 30.0,
     ) -> None:
