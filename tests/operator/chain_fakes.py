@@ -23,6 +23,10 @@ class FakeReader:
         self.logs_by_block: dict[int, list[Log]] = {}
         self.fail_logs = 0
         self.log_calls: list[tuple[int, int]] = []
+        self.forks: dict[int, int] = {}
+        """Block number -> fork id: a block of another fork has another hash."""
+        self.headers_down = False
+        """Header reads fail (the RPC is unreachable for them)."""
 
     async def chain_id(self) -> int:
         return 31337
@@ -31,9 +35,11 @@ class FakeReader:
         return self.head_number
 
     async def header(self, number: int) -> BlockHeader:
+        if self.headers_down:
+            raise Unavailable("chain RPC is unavailable (eth_getBlockByNumber): refused")
         return BlockHeader(
             number=number,
-            hash="0x" + f"{number:064x}",
+            hash="0x" + f"{self.forks.get(number, 0):04x}{number:060x}",
             parent_hash="0x" + f"{number - 1:064x}",
             timestamp=1_000 + 12 * number,
             difficulty=0,

@@ -126,6 +126,35 @@ async def test_follower_limits_catch_up_and_survives_a_reset_chain(tmp_path: Pat
     assert await reader_task == (8, 9)
 
 
+async def test_a_reorg_while_a_range_is_handled_is_not_missed(tmp_path: Path) -> None:
+    """The hash kept for a handled block is the one read before its logs were handled: a block
+    replaced between handling and commit is noticed on the next round and handled again."""
+    reader = FakeReader(head=5)
+    blocks = follower("event", reader, store_at(tmp_path), max_range=10)
+    await blocks.commit(4)  # handled up to 4 (its hash unknown: handled once more first)
+    assert await blocks.next_range() == (4, 5)
+    reader.forks[5] = 1  # block 5 is replaced while the range is being handled
+    await blocks.commit(5)
+    reader.head_number = 6
+    assert await blocks.next_range() == (5, 6)  # the replaced block 5 is handled again
+
+
+async def test_a_block_whose_hash_cannot_be_read_is_handled_again(tmp_path: Path) -> None:
+    reader = FakeReader(head=3)
+    blocks = follower("event", reader, store_at(tmp_path), max_range=10)
+    await blocks.commit(2)
+    assert await blocks.next_range() == (2, 3)
+    await blocks.commit(3)
+    reader.headers_down = True  # the range of 4 is handed out while headers cannot be read
+    reader.head_number = 4
+    assert await blocks.next_range() == (4, 4)
+    await blocks.commit(4)
+    reader.headers_down = False
+    reader.forks[4] = 1  # and block 4 was replaced meanwhile
+    reader.head_number = 5
+    assert await blocks.next_range() == (4, 5)  # never assumed canonical: handled again
+
+
 async def test_follower_waits_until_ready(tmp_path: Path) -> None:
     ready = asyncio.Event()
     blocks = follower("block", FakeReader(head=5), store_at(tmp_path), ready=ready)

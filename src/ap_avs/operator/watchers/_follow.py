@@ -12,7 +12,11 @@ and hands out bounded ranges (LESSONS.md 6). Limits:
 * a reorg is noticed by the hash of the last handled block: when it changed, the cursor walks
   back (at most :data:`REORG_DEPTH` blocks) to the last block whose hash still matches and the
   replaced blocks are handled again (logged). Already-delivered occurrences are deduplicated by
-  the aggregator, so nothing fires twice and nothing in the new branch is missed.
+  the aggregator, so nothing fires twice and nothing in the new branch is missed. The hash kept
+  is the one read when the range was handed out, before its blocks were handled: read at commit
+  time instead, a reorg during the handling would be recorded as the handled block and missed.
+  When no hash could be read, the last block is handled once more on the next round (an
+  unverifiable block is never assumed canonical).
 
 Transport failures while polling the head are logged and retried with a backoff capped at
 ``max_backoff``; nothing here raises except ``CancelledError``.
@@ -64,6 +68,10 @@ class ChainFollower:
         self.head: int | None = None
         self._hashes: dict[int, str] = {}
         """Hashes of recently handled blocks (for reorg detection)."""
+        self._pending: tuple[int, str | None] | None = None
+        """The last block of the range handed out, and its hash as read then."""
+        self._unverified = False
+        """The last committed block's hash could not be read: handle it again."""
 
     async def _hash(self, number: int) -> str | None:
         try:
@@ -74,6 +82,15 @@ class ChainFollower:
 
     async def _rewind_after_reorg(self) -> None:
         """Move the cursor back to the fork point when the last handled block was replaced."""
+        if self.position is not None and self._unverified:
+            self._unverified = False
+            self.position -= 1
+            logger.info(
+                "%s watcher: block %s was handled without its hash; handling it again",
+                self.name,
+                self.position + 1,
+            )
+            return
         if self.position is None or self.position not in self._hashes:
             return
         current = await self._hash(self.position)
@@ -138,18 +155,23 @@ class ChainFollower:
                 )
                 self.position = target - self._max_catch_up
             if target > self.position:
-                return self.position + 1, min(target, self.position + self._max_range)
+                first, last = self.position + 1, min(target, self.position + self._max_range)
+                self._pending = (last, await self._hash(last))
+                return first, last
             await asyncio.sleep(self._poll)
 
     async def commit(self, last: int, cooldowns: Mapping[str, int] | None = None) -> None:
         """Record that every block up to ``last`` was handled (and delivered)."""
         self.position = last
         await self._store.save_cursor(self.name, last, cooldowns)
-        block_hash = await self._hash(last)
-        if block_hash is not None:
-            self._hashes[last] = block_hash
-            for old in [n for n in self._hashes if n <= last - REORG_DEPTH]:
-                del self._hashes[old]
+        pending, self._pending = self._pending, None
+        block_hash = pending[1] if pending is not None and pending[0] == last else None
+        if block_hash is None:
+            self._unverified = True
+            return
+        self._hashes[last] = block_hash
+        for old in [n for n in self._hashes if n <= last - REORG_DEPTH]:
+            del self._hashes[old]
 
     async def pause_after_error(self, failures: int) -> None:
         """Sleep before retrying a range that failed ``failures`` times in a row."""
