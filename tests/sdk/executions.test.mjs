@@ -60,7 +60,7 @@ test("trigger blocking and queued, then read, page, count and stats", async () =
   const execution = await client.getExecution(id, done.executionId);
   const notify = execution.steps.find((s) => s.name === "notify");
   assert.equal(notify.success, true);
-  assert.equal(notify.output.data.path, "/notify/42");
+  assert.equal(notify.output.data.url, "https://mock-api.ap-aggregator.local/notify/42");
 
   const queued = await client.triggerWorkflow({
     id,
@@ -145,6 +145,6 @@ test("simulate a workflow with custom code, branch, filter, loop and REST", asyn
   assert.equal(execution.status, ExecutionStatus.Success, execution.error);
   assert.deepEqual(execution.steps.map((s) => s.name), ["start", "numbers", "check", "big", "each"]);
   const each = execution.steps.find((s) => s.name === "each");
-  assert.deepEqual(each.output.map((item) => item.data.path), ["/item/14", "/item/15"]);
+  assert.deepEqual(each.output.map((item) => item.data.url), [`${MOCK}/item/14`, `${MOCK}/item/15`]);
   assert.equal(await client.getWorkflowCount([runner]), 0);
 });

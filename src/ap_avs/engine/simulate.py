@@ -31,6 +31,7 @@ from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import WorkflowDraft
 from ap_avs.engine.executor import Executor, RunState, now_ms
+from ap_avs.engine.node_view import single_node_view
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets
@@ -102,7 +103,7 @@ class Simulator:
         state = RunState(variables, simulated=True, secrets=secrets)
         with acting_for(owner):
             step, _ = await self._executor.run_step(node, state)
-        return step
+        return single_node_view(step)
 
     async def run_trigger(
         self, trigger: Trigger, trigger_input: Mapping[str, JsonValue]
