@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from ap_avs.chain import ChainClient
 from ap_avs.domain import ids
 from ap_avs.domain.events import EventIndex, Log, decode_log, json_of
-from ap_avs.domain.execution import Execution, Step, summarize
+from ap_avs.domain.execution import Execution, ExecutionStatus, Step, summarize
+from ap_avs.domain.manual_data import manual_data_problem
 from ap_avs.domain.nodes import Node
 from ap_avs.domain.triggers import (
     EventTriggerConfig,
@@ -37,7 +38,7 @@ from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError
-from ap_avs.runners.base import RPC_NODE_ERROR
+from ap_avs.runners.base import INVALID_TRIGGER_CONFIG, RPC_NODE_ERROR
 from ap_avs.userops import acting_for
 
 EVENT_SEARCH_BLOCKS = 5000
@@ -115,6 +116,9 @@ class Simulator:
         if isinstance(config, ManualTriggerConfig):
             if config.data is None:
                 return TriggerRun(False, error="ManualTrigger data is required and cannot be null")
+            problem = manual_data_problem(config)
+            if problem is not None:
+                return TriggerRun(False, error=problem, error_code=INVALID_TRIGGER_CONFIG)
             return TriggerRun(True, config.data)
         if self._chain is None:
             return TriggerRun(
@@ -202,6 +206,7 @@ class Simulator:
                 first,
                 success=fired.success,
                 error=fired.error,
+                error_code=fired.error_code,
                 end_at=now_ms(),
                 execution_context={"is_simulated": True, "provider": "simulation"},
             )
@@ -212,6 +217,8 @@ class Simulator:
             with acting_for(owner):
                 steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
         status, error = summarize(steps)
+        if not fired.success:
+            status, error = ExecutionStatus.FAILED, f"trigger {wf.trigger.name}: {fired.error}"
         fee, cogs, value = fees(wf, steps, self._rates)
         return Execution(
             id=ids.new_id(now_ms=started),

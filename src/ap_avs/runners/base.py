@@ -27,6 +27,7 @@ from ap_avs.sandbox import CODE_LIMITS, Evaluator, Limits
 
 # ErrorCode numbers used on steps (wire enum ErrorCode).
 INVALID_REQUEST = 3000
+INVALID_TRIGGER_CONFIG = 3001
 INVALID_NODE_CONFIG = 3002
 MISSING_REQUIRED_FIELD = 3006
 RPC_NODE_ERROR = 5000
