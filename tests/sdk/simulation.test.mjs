@@ -38,3 +38,57 @@ test("manual trigger data that is not valid JSON is refused by runTrigger and si
   assert.match(execution.steps[0].error, /Data must be valid JSON:/);
   assert.equal(execution.steps[0].errorCode, 3001);
 });
+
+const TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+const QUIET = "0x000000000000000000000000000000000000bEEF"; // never emits a log on the devnet
+const TRANSFER_ABI = [{
+  type: "event", name: "Transfer", anonymous: false,
+  inputs: [
+    { name: "from", type: "address", indexed: true },
+    { name: "to", type: "address", indexed: true },
+    { name: "value", type: "uint256", indexed: false },
+  ],
+}];
+
+test("an event trigger with no real log in range runs on a sample log", async () => {
+  const { client } = await signedIn();
+  const wallet = await runner(client);
+  const trigger = (queries) => ({ id: "t", name: "received", type: TriggerType.Event, data: { queries } });
+
+  const sent = await client.runTrigger({ trigger: trigger([{ addresses: [QUIET], topics: [TRANSFER, wallet, null] }]) });
+  assert.equal(sent.success, true, sent.error);
+  assert.equal(sent.data.isSample, true);
+  assert.match(sent.data.sampleReason, /sample/);
+  assert.equal(sent.data.from.toLowerCase(), wallet.toLowerCase());
+  assert.equal(sent.data.to, "0x0000000000000000000000000000000000000002");
+  assert.equal(sent.data.value, "1500000000000000000");
+
+  const big = await client.runTrigger({
+    trigger: trigger([{
+      addresses: [QUIET],
+      topics: [TRANSFER, null, wallet],
+      contractAbi: TRANSFER_ABI,
+      conditions: [{ fieldName: "value", operator: "eq", value: "4200", fieldType: "uint256" }],
+    }]),
+  });
+  assert.equal(big.success, true, big.error);
+  assert.equal(big.data.from, "0x0000000000000000000000000000000000000001");
+  assert.equal(big.data.to.toLowerCase(), wallet.toLowerCase());
+  assert.equal(big.data.value, "4200");
+
+  const other = await client.runTrigger({ trigger: trigger([{ addresses: [QUIET], topics: ["0x" + "ab".repeat(32)] }]) });
+  assert.equal(other.success, true, other.error);
+  assert.equal(other.data.isSample, true);
+  assert.equal(other.data.topics[0], "0x" + "ab".repeat(32));
+
+  const execution = await client.simulateWorkflow({
+    trigger: trigger([{ addresses: [QUIET], topics: [TRANSFER, null, wallet] }]),
+    nodes: [code("n", "amount", "return received.data.value")],
+    edges: [{ id: "e", source: "t", target: "n" }],
+    inputVariables: { settings: { name: "sample", runner: wallet } },
+  });
+  assert.equal(execution.status, ExecutionStatus.Success, execution.error);
+  assert.equal(execution.steps[0].success, true);
+  assert.equal(execution.steps[0].output.isSample, true);
+  assert.equal(execution.steps[1].output, "1500000000000000000");
+});

@@ -22,6 +22,7 @@ from ap_avs.domain.events import EventIndex, Log, decode_log, json_of
 from ap_avs.domain.execution import Execution, ExecutionStatus, Step, summarize
 from ap_avs.domain.manual_data import manual_data_problem
 from ap_avs.domain.nodes import Node
+from ap_avs.domain.sample_event import sample_event_data
 from ap_avs.domain.triggers import (
     EventTriggerConfig,
     ManualTriggerConfig,
@@ -149,7 +150,8 @@ class Simulator:
         }
 
     async def _latest_event(self, trigger_id: str, config: EventTriggerConfig) -> TriggerRun:
-        """The most recent log in the last blocks that satisfies a query and its conditions."""
+        """The most recent log in the last blocks that satisfies a query and its conditions, else
+        a sample log built locally (:mod:`ap_avs.domain.sample_event`)."""
         assert self._chain is not None
         index = EventIndex()
         index.add(trigger_id, config.queries)
@@ -181,10 +183,9 @@ class Simulator:
                     data["eventName"] = event.name
                     data.update({k: json_of(v) for k, v in event.fields.items()})
                 return TriggerRun(True, data)
+        reason = f"no matching event in the last {EVENT_SEARCH_BLOCKS} blocks: a sample log"
         return TriggerRun(
-            False,
-            error="Conditions not met. Data: no matching event in the last "
-            f"{EVENT_SEARCH_BLOCKS} blocks",
+            True, sample_event_data(config.queries[0], block_number=head, reason=reason)
         )
 
     async def simulate(self, owner: str, draft: WorkflowDraft) -> Execution:
