@@ -3,6 +3,7 @@
 // context, the display form of a step's config, and a step's visible inputs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { TriggerFactory, NodeFactory, Edge } from "@avaprotocol/sdk-js";
 import { TriggerType, NodeType, ExecutionStatus } from "@avaprotocol/types";
 import { signedIn } from "./helpers.mjs";
 
@@ -91,4 +92,52 @@ test("an event trigger with no real log in range runs on a sample log", async ()
   assert.equal(execution.steps[0].success, true);
   assert.equal(execution.steps[0].output.isSample, true);
   assert.equal(execution.steps[1].output, "1500000000000000000");
+});
+
+test("simulateWorkflow checks only what a run needs; createWorkflow keeps full validation", async () => {
+  const { client } = await signedIn();
+  const wallet = await runner(client);
+  const draft = {
+    trigger: { id: "t", name: "later", type: TriggerType.FixedTime, data: { epochsList: [] } },
+    nodes: [code("n1", "empty", ""), code("n2", "fine", "return 7")],
+    edges: [
+      { id: "e1", source: "t", target: "n1" },
+      { id: "e2", source: "t", target: "n2" },
+    ],
+    inputVariables: { settings: { name: "unfinished", runner: wallet } },
+  };
+  const execution = await client.simulateWorkflow(draft);
+  assert.equal(execution.status, ExecutionStatus.PartialSuccess);
+  assert.match(execution.error, /empty/);
+  assert.equal(execution.steps[0].success, true, "a fixed-time trigger with no epochs still simulates");
+  const empty = execution.steps.find((s) => s.name === "empty");
+  assert.equal(empty.success, false);
+  assert.equal(empty.errorCode, 3006);
+  assert.equal(execution.steps.find((s) => s.name === "fine").output, 7);
+
+  await assert.rejects(
+    client.simulateWorkflow({ ...draft, inputVariables: { settings: { name: "no-runner" } } }),
+    /inputVariables\.settings\.runner is required/,
+  );
+  await assert.rejects(
+    client.simulateWorkflow({ ...draft, nodes: [code("n1", "bad name", "return 1"), draft.nodes[1]] }),
+    /node name/,
+  );
+  const stored = (more) => client.submitWorkflow(client.createWorkflow({
+    ...draft,
+    trigger: TriggerFactory.create(draft.trigger),
+    nodes: draft.nodes.map((n) => NodeFactory.create(n)),
+    edges: draft.edges.map((e) => new Edge(e)),
+    smartWalletAddress: wallet,
+    startAt: 0,
+    expiredAt: 0,
+    maxExecution: 1,
+    name: "x",
+    ...more,
+  }));
+  await assert.rejects(stored({}), /epoch/);
+  await assert.rejects(
+    stored({ trigger: TriggerFactory.create({ id: "t", name: "later", type: TriggerType.FixedTime, data: { epochsList: [Date.now() + 3600e3] } }) }),
+    /source/,
+  );
 });

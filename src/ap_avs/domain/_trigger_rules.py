@@ -72,6 +72,17 @@ def check_trigger(
     return trigger
 
 
+def resolve_trigger(trigger: Trigger, *, resolve: TemplateResolver) -> Trigger:
+    """``trigger`` with its event templates resolved, and nothing else checked (SimulateTask).
+
+    Raises:
+        InvalidArgument: an event template that does not resolve to an address or a topic.
+    """
+    if not isinstance(trigger.config, EventTriggerConfig):
+        return trigger
+    return dataclasses.replace(trigger, config=_resolve_event(trigger.config, resolve))
+
+
 def _problems(config: object, now_ms: int, limits: WorkflowLimits) -> Iterator[str]:
     entries = limits.max_trigger_entries
     if isinstance(config, BlockTriggerConfig):

@@ -6,7 +6,8 @@ estimate or call, they never send a UserOp (LESSONS 24). Off-chain nodes (REST, 
 custom code) run for real, as a user testing a workflow expects.
 
 Raises:
-    InvalidArgument: a draft that fails validation (same rules and messages as CreateTask).
+    InvalidArgument: a draft a run cannot follow (settings, names, event templates, graph;
+        see :func:`ap_avs.domain.validation.validate_simulation`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ap_avs.domain.triggers import (
     Trigger,
     TriggerKind,
 )
-from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
+from ap_avs.domain.validation import WorkflowLimits, validate_simulation
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import WorkflowDraft
 from ap_avs.engine.executor import Executor, RunState, now_ms
@@ -183,21 +184,23 @@ class Simulator:
                     data["eventName"] = event.name
                     data.update({k: json_of(v) for k, v in event.fields.items()})
                 return TriggerRun(True, data)
+        if not config.queries:
+            return TriggerRun(
+                False,
+                error="event trigger must have at least one query",
+                error_code=INVALID_TRIGGER_CONFIG,
+            )
         reason = f"no matching event in the last {EVENT_SEARCH_BLOCKS} blocks: a sample log"
         return TriggerRun(
             True, sample_event_data(config.queries[0], block_number=head, reason=reason)
         )
 
     async def simulate(self, owner: str, draft: WorkflowDraft) -> Execution:
-        """SimulateTask: validate the draft like CreateTask, fire its trigger now, run the graph
-        simulated, return the execution (never stored)."""
+        """SimulateTask: check what a run needs (not CreateTask's full validation), fire the
+        trigger now, run the graph simulated, return the execution (never stored)."""
         started = now_ms()
-        wf = validate_new_workflow(
-            draft,
-            workflow_id=ids.new_id(now_ms=started),
-            owner=owner,
-            now_ms=started,
-            limits=self._limits,
+        wf = validate_simulation(
+            draft, workflow_id=ids.new_id(now_ms=started), owner=owner, limits=self._limits
         )
         fired = await self.run_trigger(wf.trigger, {})
         secrets = await self._secrets.load(owner, None)
