@@ -141,3 +141,21 @@ test("simulateWorkflow checks only what a run needs; createWorkflow keeps full v
     /source/,
   );
 });
+
+test("execution context: chain_rpc for nodes, tenderly for a simulated trigger step", async () => {
+  const { client } = await signedIn();
+  const wallet = await runner(client);
+  const alone = await client.runNodeWithInputs({ node: code("c", "calc", "return 1") });
+  assert.deepEqual(alone.executionContext, { isSimulated: false, provider: "chain_rpc", chainId: 31337 });
+
+  const execution = await client.simulateWorkflow({
+    trigger: { id: "t", name: "start", type: TriggerType.Manual, data: { data: { a: 1 }, lang: "json" } },
+    nodes: [code("n", "calc", "return 1")],
+    edges: [{ id: "e", source: "t", target: "n" }],
+    inputVariables: { settings: { name: "context", runner: wallet } },
+  });
+  const [trigger, node] = execution.steps;
+  const plain = (context) => JSON.parse(JSON.stringify(context));
+  assert.deepEqual(plain(trigger.executionContext), { is_simulated: true, provider: "tenderly", chain_id: 31337 });
+  assert.deepEqual(plain(node.executionContext), { is_simulated: false, provider: "chain_rpc", chain_id: 31337 });
+});

@@ -182,8 +182,8 @@ class Executor:
             execution_context=result.execution_context
             if result.execution_context is not None
             else {
-                "is_simulated": state.simulated,
-                "provider": "simulation" if state.simulated else "chain_rpc",
+                "is_simulated": False,
+                "provider": "chain_rpc",
                 "chain_id": self.options.chain_id,
             },
             gas_used=result.gas_used,

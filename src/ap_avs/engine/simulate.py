@@ -40,7 +40,7 @@ from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError
-from ap_avs.runners.base import INVALID_TRIGGER_CONFIG, RPC_NODE_ERROR
+from ap_avs.runners.base import INVALID_TRIGGER_CONFIG, RPC_NODE_ERROR, SIMULATION_PROVIDER
 from ap_avs.userops import acting_for
 
 EVENT_SEARCH_BLOCKS = 5000
@@ -212,7 +212,11 @@ class Simulator:
                 error=fired.error,
                 error_code=fired.error_code,
                 end_at=now_ms(),
-                execution_context={"is_simulated": True, "provider": "simulation"},
+                execution_context={
+                    "is_simulated": True,
+                    "provider": SIMULATION_PROVIDER,
+                    "chain_id": self._executor.options.chain_id,
+                },
             )
         ]
         if fired.success:

@@ -34,6 +34,10 @@ RPC_NODE_ERROR = 5000
 SIMULATION_ERROR = 5003
 EXECUTION_ENGINE_ERROR = 6004
 
+SIMULATION_PROVIDER = "tenderly"
+"""The ``execution_context.provider`` of a simulated contract write and a simulated trigger:
+upstream's literal, kept for clients, whatever tool the simulation used."""
+
 
 class NodeFailure(Exception):
     """Fail the running node with ``message`` (shown to the user) and an ``error_code``."""
