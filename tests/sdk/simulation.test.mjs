@@ -159,3 +159,60 @@ test("execution context: chain_rpc for nodes, tenderly for a simulated trigger s
   assert.deepEqual(plain(trigger.executionContext), { is_simulated: true, provider: "tenderly", chain_id: 31337 });
   assert.deepEqual(plain(node.executionContext), { is_simulated: false, provider: "chain_rpc", chain_id: 31337 });
 });
+
+test("a step shows its config in the display format and lists the inputs it can read", async () => {
+  const { client } = await signedIn();
+  const wallet = await runner(client);
+  const execution = await client.simulateWorkflow({
+    trigger: {
+      id: "t",
+      name: "start",
+      type: TriggerType.Manual,
+      data: { data: { items: [1, 2] }, headers: { "X-Src": "sdk" }, pathParams: { id: "7" }, lang: "json" },
+    },
+    nodes: [
+      code("n1", "numbers", "return start.data.items"),
+      {
+        id: "n2",
+        name: "each",
+        type: NodeType.Loop,
+        data: {
+          inputVariable: "{{numbers.data}}",
+          iterVal: "value",
+          iterKey: "index",
+          executionMode: "parallel",
+          runner: { type: "customCode", config: { lang: "javascript", source: "return value * 2" } },
+        },
+      },
+      {
+        id: "n3",
+        name: "holdings",
+        type: NodeType.Balance,
+        data: { address: wallet, chain: "31337", minUsdValue: 12.34, includeZeroBalances: true, tokenAddresses: [] },
+      },
+    ],
+    edges: [
+      { id: "e1", source: "t", target: "n1" },
+      { id: "e2", source: "n1", target: "n2" },
+      { id: "e3", source: "n2", target: "n3" },
+    ],
+    inputVariables: { settings: { name: "display", runner: wallet }, plain: 5, shaped: { a: 1 } },
+  });
+  const step = (name) => execution.steps.find((s) => s.name === name);
+  assert.equal(step("start").config.lang, "LANG_JSON");
+  assert.equal(step("numbers").config.lang, "LANG_JAVASCRIPT");
+  const loop = step("each").config;
+  assert.equal(loop.executionMode, "parallel");
+  assert.deepEqual(loop.runner, { type: "customCode", config: { lang: "LANG_JAVASCRIPT", source: "return value * 2" } });
+  assert.deepEqual(step("each").output, [2, 4]);
+  const balance = step("holdings").config;
+  assert.equal(balance.minUsdValue, 12.34);
+  assert.equal(balance.minUsdValueCents, undefined);
+
+  const inputs = step("each").inputsList;
+  for (const name of ["start.data", "start.input", "start.headers", "start.pathParams", "numbers.data", "numbers.input", "plain", "shaped", "settings"]) {
+    assert.ok(inputs.includes(name), `${name} in ${inputs}`);
+  }
+  assert.ok(!inputs.includes("start"), "a map with data/input is not listed bare");
+  assert.ok(!inputs.includes("each.data"), "a step does not list itself");
+});
