@@ -402,6 +402,9 @@ def seed(t: Target, channel: grpc.Channel, victim: str, fuzzer: str) -> None:
         else:
             t.seeds.fuzzer_wallet, t.seeds.fuzzer_task = wallet, task
             t.seeds.fuzzer_execution = run.execution_id
+    pool += [
+        miss for address in (victim, fuzzer, t.seeds.fuzzer_wallet) for miss in near_misses(address)
+    ]
     t.seeds.strings = [s for s in pool if s]
     t.valid = valid_requests(t, fuzzer)
     t.victim_records = t.victim_view(t.snapshot())
@@ -410,6 +413,13 @@ def seed(t: Target, channel: grpc.Channel, victim: str, fuzzer: str) -> None:
         code, _ = t.raw(method, b"")
         if code is grpc.StatusCode.UNIMPLEMENTED:
             t.unimplemented.add(method)
+
+
+def near_misses(address: str) -> list[str]:
+    """Strings one edit away from a real address: a trailing line break or space, a leading
+    space, a doubled or upper-case prefix. Each must be refused cleanly, never INTERNAL."""
+    digits = address[2:]
+    return [f"{address}\n", f"{address} ", f" {address}", f"0x0x{digits}", f"0X{digits}"]
 
 
 def valid_requests(t: Target, fuzzer: str) -> dict[str, Message]:
@@ -567,6 +577,30 @@ def test_a_request_that_does_not_parse_is_invalid_argument(target: Target) -> No
                 code,
                 details,
             )
+
+
+def test_near_miss_addresses_are_invalid_argument(target: Target) -> None:
+    wallet = target.seeds.fuzzer_wallet
+    for miss in near_misses(wallet)[:4]:
+        for limit in (2, -1):
+            request = avs_pb2.ListTasksReq(smart_wallet_address=[miss], limit=limit)
+            code, details = target.raw("ListTasks", request.SerializeToString())
+            assert (code, details) == (
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "invalid smart account address",
+            ), repr(miss)
+        token = avs_pb2.GetTokenMetadataReq(address=miss)
+        code, details = target.raw("GetTokenMetadata", token.SerializeToString())
+        assert (code, details) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "invalid token address format",
+        ), repr(miss)
+        for method, request in (
+            ("GetWorkflowCount", avs_pb2.GetWorkflowCountReq(addresses=[miss])),
+            ("GetSignatureFormat", avs_pb2.GetSignatureFormatReq(wallet=miss)),
+            ("GetNonce", avs_pb2.NonceRequest(owner=miss)),
+        ):
+            target.check(method, request.SerializeToString())
 
 
 def test_the_victim_is_untouched_after_the_fuzzing(target: Target) -> None:

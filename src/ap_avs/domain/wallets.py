@@ -16,15 +16,16 @@ from ap_avs.errors import InvalidArgument
 
 ZERO_ADDRESS: Final = "0x" + "0" * 40
 MAX_SALT: Final = 2**256 - 1
-_HEX_ADDRESS: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 _DECIMAL: Final = re.compile(r"^[+-]?[0-9]+$")
 _HEX: Final = re.compile(r"^[+-]?0[xX][0-9a-fA-F]+$")
 MAX_SALT_TEXT: Final = 100
 
 
 def is_address(text: str) -> bool:
-    """``0x`` + 40 hex digits (any case, no checksum check)."""
-    return bool(_HEX_ADDRESS.match(text))
+    """``0x`` + 40 hex digits (any case, no checksum check), and nothing else: a full match,
+    so a trailing line break or space is not an address."""
+    return _HEX_ADDRESS.fullmatch(text) is not None
 
 
 def parse_salt_number(text: str) -> int | None:
