@@ -52,3 +52,44 @@ test("listTasks checks the wallets before the page arguments; near-miss addresse
   }
   assert.deepEqual((await client.getWorkflows([wallet])).items, []);
 });
+
+const codeNode = (source) => NodeFactory.create({ id: "n", name: "peek", type: NodeType.CustomCode, data: { lang: "javascript", source } });
+
+async function manualWorkflow(client, runner, node, trigger = null) {
+  return client.submitWorkflow(client.createWorkflow({
+    name: "rpcs",
+    smartWalletAddress: runner,
+    trigger: trigger ?? TriggerFactory.create({ id: "t", name: "go", type: TriggerType.Manual, data: { data: {}, lang: "json" } }),
+    nodes: [node],
+    edges: [new Edge({ id: "e", source: "t", target: "n" })],
+    startAt: 0,
+    expiredAt: 0,
+    maxExecution: 5,
+    inputVariables: { settings: { name: "rpcs", runner } },
+  }));
+}
+
+test("workflow-scoped secrets may name any workflow id; only the owner's secrets reach a run", async () => {
+  const alice = await signedIn();
+  const bob = await signedIn();
+  const created = await bob.client.createSecret("scoped_key", "bob-value", { workflowId: UNKNOWN_ULID });
+  assert.equal(created.success, true);
+  const listed = await bob.client.getSecrets({ workflowId: UNKNOWN_ULID });
+  assert.deepEqual(listed.items.map((s) => [s.name, s.workflowId]), [["scoped_key", UNKNOWN_ULID]]);
+  assert.deepEqual((await bob.client.getSecrets({ workflowId: "01BX5ZZKBKACTAV9WEVGEMMVRZ" })).items, []);
+  const deleted = await bob.client.deleteSecret("scoped_key");
+  assert.equal(deleted.status, "deleted");
+  assert.deepEqual((await bob.client.getSecrets({})).items, []);
+
+  // Bob names Alice's workflow: her runs never see his value; hers (same name) they do.
+  const runner = (await alice.client.getWallet({ salt: "0" })).address;
+  const id = await manualWorkflow(alice.client, runner, codeNode("return apContext.configVars.shared_key || 'none'"));
+  await bob.client.createSecret("shared_key", "from-bob", { workflowId: id });
+  const run = async () => {
+    const done = await alice.client.triggerWorkflow({ id, triggerData: { type: TriggerType.Manual, data: {} }, isBlocking: true });
+    return (await alice.client.getExecution(id, done.executionId)).steps.find((s) => s.name === "peek").output;
+  };
+  assert.equal(await run(), "none");
+  await alice.client.createSecret("shared_key", "from-alice", { workflowId: id });
+  assert.equal(await run(), "***", "the owner's own workflow secret is loaded (and masked in the stored output)");
+});
