@@ -93,3 +93,14 @@ test("workflow-scoped secrets may name any workflow id; only the owner's secrets
   await alice.client.createSecret("shared_key", "from-alice", { workflowId: id });
   assert.equal(await run(), "***", "the owner's own workflow secret is loaded (and masked in the stored output)");
 });
+
+test("createWorkflow stores event topics exactly as sent; getWorkflow round-trips them", async () => {
+  const { client } = await signedIn();
+  const runner = (await client.getWallet({ salt: "0" })).address;
+  const topics = ["0x" + "DDF252AD1BE2C89B69C2B068FC378DAA952BA7F163C4A11628F55A4DF523B3EF", runner, ""];
+  const trigger = TriggerFactory.create({ id: "t", name: "moved", type: TriggerType.Event, data: { queries: [{ addresses: [token], topics }] } });
+  const id = await manualWorkflow(client, runner, codeNode("return 1"), trigger);
+  const back = await client.getWorkflow(id);
+  // the SDK reads a wildcard ("") back as null
+  assert.deepEqual(back.trigger.data.queries[0].topics, [topics[0], topics[1], null]);
+});

@@ -156,7 +156,7 @@ def validate_new_workflow(
     Returns:
         The workflow: name and runner from ``settings``, ``max_execution`` defaulted,
         ``settings`` completed with ``id``, ``owner``, ``startAt``, ``expiredAt`` and
-        ``maxExecution``, event templates resolved, address topics padded.
+        ``maxExecution``, event templates resolved (other topics kept as sent).
 
     Raises:
         InvalidArgument: the first problem found (see the module docstring for the order).
