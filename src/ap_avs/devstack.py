@@ -37,6 +37,28 @@ class StackOptions:
     grpc_address: str = "127.0.0.1:2206"
     http_address: str = "127.0.0.1:1323"
     operator_health_address: str = "127.0.0.1:9010"
+    sepolia_fixtures: bool | None = None
+    """Place Sepolia's tokens and feed; None: exactly when ``chain_id`` is Sepolia's."""
+
+
+SEPOLIA_CHAIN_ID = 11155111
+
+
+def devnet_options(options: StackOptions) -> DevnetOptions:
+    """The devnet of the stack (pure): on Sepolia's chain id it carries Sepolia's fixtures
+    (USDC, LINK, WETH and the ETH/USD feed at their Sepolia addresses) unless told otherwise,
+    as ``ap-avs devnet --sepolia-fixtures`` does."""
+    fixtures = options.sepolia_fixtures
+    if fixtures is None:
+        fixtures = options.chain_id == SEPOLIA_CHAIN_ID
+    return DevnetOptions(
+        chain_id=options.chain_id,
+        port=options.rpc_port,
+        block_time=options.block_time,
+        state_file=options.directory / "devnet.json",
+        log_dir=options.directory / "logs",
+        sepolia_fixtures=fixtures,
+    )
 
 
 def aggregator_settings(state: DevnetState, options: StackOptions) -> dict[str, Any]:
@@ -86,14 +108,7 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
 async def run_stack(options: StackOptions, stop: asyncio.Event) -> None:
     """Run the whole local stack until ``stop`` is set."""
     started = time.monotonic()
-    devnet_options = DevnetOptions(
-        chain_id=options.chain_id,
-        port=options.rpc_port,
-        block_time=options.block_time,
-        state_file=options.directory / "devnet.json",
-        log_dir=options.directory / "logs",
-    )
-    async with start_devnet(devnet_options) as state:
+    async with start_devnet(devnet_options(options)) as state:
         agg_path = options.directory / "aggregator.yaml"
         _write_yaml(agg_path, aggregator_settings(state, options))
         _write_yaml(options.directory / "operator.yaml", operator_settings(state, options))
