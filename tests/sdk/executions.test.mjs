@@ -148,3 +148,18 @@ test("simulate a workflow with custom code, branch, filter, loop and REST", asyn
   assert.deepEqual(each.output.map((item) => item.data.url), [`${MOCK}/item/14`, `${MOCK}/item/15`]);
   assert.equal(await client.getWorkflowCount([runner]), 0);
 });
+
+test("a non-blocking run may already be finished when the client first polls (README compatibility note)", async () => {
+  const { client } = await signedIn();
+  const runner = (await client.getWallet({ salt: "0" })).address;
+  const id = await submit(client, runner);
+  const queued = await client.triggerWorkflow({ id, triggerData: { type: TriggerType.Manual, data: { amount: 3 } }, isBlocking: false });
+  assert.equal(queued.status, ExecutionStatus.Pending);
+  // Wait for the stored record without asking for the status (liveness guard: 20 s).
+  const deadline = Date.now() + 20000;
+  while ((await client.getExecutionCount([id])) < 1) {
+    assert.ok(Date.now() < deadline, "the queued run did not finish");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(await client.getExecutionStatus(id, queued.executionId), ExecutionStatus.Success, "the first poll sees the finished run");
+});
