@@ -123,8 +123,18 @@ class Target:
             time.sleep(0.01)
 
     def victim_view(self, records: dict[bytes, bytes]) -> dict[bytes, bytes]:
-        marks = (self.seeds.victim_owner.lower().encode(), self.seeds.victim_task.encode())
-        return {k: v for k, v in records.items() if any(m in k for m in marks)}
+        owner = self.seeds.victim_owner.lower().encode()
+        marks = (owner, self.seeds.victim_task.encode())
+
+        def victims(key: bytes) -> bool:
+            if key.startswith(b"secret:"):
+                # A secret may name any workflow id, the victim's included, but it lives under
+                # its creator's key and is never loaded for the victim's runs: only secrets
+                # under the victim's own address are the victim's.
+                return owner in key
+            return any(m in key for m in marks)
+
+        return {k: v for k, v in records.items() if victims(k)}
 
     # --- calls ----------------------------------------------------------------------------
 

@@ -99,7 +99,8 @@ class Simulator:
     async def run_node(
         self, owner: str, node: Node, input_variables: Mapping[str, JsonValue]
     ) -> Step:
-        """One node with the given variables (plus the owner's secrets), simulated."""
+        """One node with the given variables (plus the owner's secrets), simulated; shown as
+        RunNodeWithInputs answers it (:func:`ap_avs.engine.node_view.single_node_view`)."""
         secrets = await self._secrets.load(owner, None)
         variables: dict[str, JsonValue] = dict(input_variables)
         variables["apContext"] = {"configVars": dict(secrets)}
