@@ -13,7 +13,9 @@ Raises:
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,6 +31,8 @@ from ap_avs.domain.wallets import is_address
 
 ETH_DECIMALS: Final = 18
 MAX_SALTS: Final = 1000
+RECEIPT_WAIT_SECONDS: Final = 60
+"""How long a mint may take to be mined (a devnet mining on an interval is slower)."""
 _MINT: Final = keccak(text="mint(address,uint256)")[:4]
 _BALANCE_OF: Final = keccak(text="balanceOf(address)")[:4]
 _GET_ADDRESS: Final = keccak(text="getAddress(address,uint256)")[:4]
@@ -162,9 +166,16 @@ class _Chain:
     async def send(self, sender: str, to: str, data: bytes) -> None:
         tx = {"from": sender, "to": to, "data": "0x" + data.hex()}
         tx_hash = await self.call("eth_sendTransaction", tx)
-        receipt = await self.call("eth_getTransactionReceipt", tx_hash)
+        deadline = time.monotonic() + RECEIPT_WAIT_SECONDS
+        while (receipt := await self.call("eth_getTransactionReceipt", tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise FaucetError(
+                    f"transaction {tx_hash} to {to} was not mined within "
+                    f"{RECEIPT_WAIT_SECONDS} s (does the devnet mine blocks?)"
+                )
+            await asyncio.sleep(0.05)
         if not isinstance(receipt, dict) or int(str(receipt.get("status")), 16) != 1:
-            raise FaucetError(f"transaction {tx_hash} to {to} was not mined successfully")
+            raise FaucetError(f"transaction {tx_hash} to {to} reverted")
 
 
 async def wallet_addresses(state: DevnetState, owner: str, salts: Sequence[int]) -> list[str]:
