@@ -308,10 +308,12 @@ def test_nonce_errors() -> None:
 
 
 def test_token_address_rules() -> None:
-    assert token_address(" 0xAbC0000000000000000000000000000000000000 ") == "0xabc" + "0" * 37
+    for form in ("0xAbC", "0XABC", "AbC", "abc"):
+        assert token_address(form + "0" * 37) == "0xabc" + "0" * 37
     with pytest.raises(InvalidArgument, match=r"^token address is required$"):
         token_address("  ")
-    for bad in ("0x123", "abc", "0x" + "g" * 40, "0x" + "1" * 41):
+    near_misses = [f"{p}0x{'a' * 40}{s}" for p, s in ((" ", ""), ("", " "), ("", "\n"))]
+    for bad in ("0x123", "abc", "0x" + "g" * 40, "0x" + "1" * 41, "0x0X" + "1" * 40, *near_misses):
         with pytest.raises(InvalidArgument, match=r"^invalid token address format$"):
             token_address(bad)
 

@@ -119,18 +119,87 @@ def devnet(
         raise typer.Exit(1) from None
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def faucet(
+    ctx: typer.Context,
+    address: Annotated[
+        str | None, typer.Argument(help="the address to fund (an EOA or a smart wallet)")
+    ] = None,
+    eth: Annotated[
+        str | None, typer.Option(help="ETH to add (default 1 when no --token is given)")
+    ] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="fund this EOA's smart wallets (with --salts)")
+    ] = None,
+    salts: Annotated[str, typer.Option(help="wallet salts of --owner: 0-9, 3 or 0,2,5")] = "0",
+    state: Annotated[Path, typer.Option(help="the devnet's state file")] = Path(
+        ".devnet/devnet.json"
+    ),
+) -> None:
+    """Fund an address, or an owner's smart wallets, on the local devnet.
+
+    Tokens: add `--token SYMBOL AMOUNT` (repeatable), e.g. `--token TUSD 100 --token TEST 1.5`.
+    """
+    from ap_avs.devnet.faucet import (
+        FaucetError,
+        fund,
+        load_state,
+        parse_salts,
+        parse_token_args,
+        plan_grants,
+        wallet_addresses,
+    )
+
+    try:
+        tokens = parse_token_args(ctx.args)
+        if (address is None) == (owner is None):
+            raise FaucetError("give either an ADDRESS or --owner EOA (with --salts)")
+        try:
+            devnet_state = load_state(state.read_text())
+        except OSError as exc:
+            raise FaucetError(f"cannot read {state} (is `make run` up?): {exc}") from None
+
+        async def main() -> None:
+            targets = (
+                [address]
+                if address is not None
+                else await wallet_addresses(devnet_state, str(owner), parse_salts(salts))
+            )
+            grants = plan_grants(devnet_state, targets, eth, tokens)
+            for funded in await fund(devnet_state, grants):
+                held = "".join(f"  {units} {symbol}" for symbol, units in funded.tokens)
+                typer.echo(f"{funded.address}  {funded.eth_wei} wei{held}")
+
+        asyncio.run(main())
+    except FaucetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def dev(
     chain_id: Annotated[int, typer.Option(help="chain id of the local chain")] = 31337,
     rpc_port: Annotated[int, typer.Option(help="chain RPC port; 0 picks a free one")] = 0,
     directory: Annotated[Path, typer.Option(help="where state and configs go")] = Path(".devnet"),
+    sepolia_fixtures: Annotated[
+        bool | None,
+        typer.Option(
+            "--sepolia-fixtures/--no-sepolia-fixtures",
+            help="place Sepolia's USDC/LINK/WETH and ETH/USD feed (default: on chain 11155111)",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole local stack (what `make run` does): devnet, aggregator, operator."""
     from ap_avs.devnet import DevnetError
     from ap_avs.devstack import StackOptions, run_stack
 
     log.configure("info", "console")
-    options = StackOptions(chain_id=chain_id, rpc_port=rpc_port, directory=directory)
+    options = StackOptions(
+        chain_id=chain_id,
+        rpc_port=rpc_port,
+        directory=directory,
+        sepolia_fixtures=sepolia_fixtures,
+    )
     try:
         run_until_signal(lambda stop: run_stack(options, stop))
     except DevnetError as exc:

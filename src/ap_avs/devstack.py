@@ -50,6 +50,29 @@ class StackOptions:
     grpc_address: str = "127.0.0.1:2206"
     http_address: str = "127.0.0.1:1323"
     operator_health_address: str = "127.0.0.1:9010"
+    sepolia_fixtures: bool | None = None
+    """Place Sepolia's tokens and feed; None: exactly when ``chain_id`` is Sepolia's."""
+
+
+SEPOLIA_CHAIN_ID = 11155111
+
+
+def devnet_options(options: StackOptions) -> DevnetOptions:
+    """The devnet of the stack (pure): on Sepolia's chain id it carries Sepolia's fixtures
+    (USDC, LINK, WETH and the ETH/USD feed at their Sepolia addresses) unless told otherwise,
+    as ``ap-avs devnet --sepolia-fixtures`` does."""
+    fixtures = options.sepolia_fixtures
+    if fixtures is None:
+        fixtures = options.chain_id == SEPOLIA_CHAIN_ID
+    return DevnetOptions(
+        chain_id=options.chain_id,
+        port=options.rpc_port,
+        block_time=options.block_time,
+        state_file=options.directory / "devnet.json",
+        log_dir=options.directory / "logs",
+        sepolia_fixtures=fixtures,
+        eigenlayer=True,
+    )
 
 
 #: Slashable stake (STAKE, 18 decimals) the devnet's aggregator requires, and what ``make run``
@@ -171,15 +194,7 @@ def _write_yaml(path: Path, data: dict[str, Any]) -> None:
 async def run_stack(options: StackOptions, stop: asyncio.Event) -> None:
     """Run the whole local stack until ``stop`` is set."""
     started = time.monotonic()
-    devnet_options = DevnetOptions(
-        chain_id=options.chain_id,
-        port=options.rpc_port,
-        block_time=options.block_time,
-        state_file=options.directory / "devnet.json",
-        log_dir=options.directory / "logs",
-        eigenlayer=True,
-    )
-    async with start_devnet(devnet_options) as state:
+    async with start_devnet(devnet_options(options)) as state:
         staked = await stake_operator(state, state.test_accounts[-1].private_key)
         if staked.steps:
             raise ConfigError(f"the devnet operator is not admitted: {staked.steps[0].what}")

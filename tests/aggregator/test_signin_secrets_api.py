@@ -168,16 +168,14 @@ async def test_update_of_a_missing_secret_is_not_found(stub: avs_pb2_grpc.Aggreg
     assert info.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def test_workflow_scope_needs_an_owned_workflow(stub: avs_pb2_grpc.AggregatorStub) -> None:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await stub.CreateSecret(
-            avs_pb2.CreateOrUpdateSecretReq(
-                name="k", secret="v", workflow_id="01jd0000000000000000000000"
-            ),
-            metadata=auth(ALICE),
-        )
-    assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
-    assert "not found for this user" in (info.value.details() or "")
+async def test_workflow_scope_may_name_any_workflow(stub: avs_pb2_grpc.AggregatorStub) -> None:
+    made = await stub.CreateSecret(
+        avs_pb2.CreateOrUpdateSecretReq(
+            name="k", secret="v", workflow_id="01jd0000000000000000000000"
+        ),
+        metadata=auth(ALICE),
+    )
+    assert (made.success, made.scope) == (True, "workflow")
 
 
 async def test_users_see_only_their_own_secrets(stub: avs_pb2_grpc.AggregatorStub) -> None:

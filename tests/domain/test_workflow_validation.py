@@ -373,7 +373,7 @@ def test_trigger_entry_limits() -> None:
 # --- event templates are resolved at creation (§2.8 step 3) ---------------------------------------
 
 
-def test_event_templates_are_resolved_and_address_topics_padded() -> None:
+def test_event_templates_are_resolved_and_topics_kept_as_sent() -> None:
     config = query(
         addresses=("{{ settings.token }}",),
         topics=(TOPIC, "{{settings.runner}}", ADDR, "{{settings.topics[1]}}"),
@@ -385,19 +385,14 @@ def test_event_templates_are_resolved_and_address_topics_padded() -> None:
     assert isinstance(wf.trigger.config, EventTriggerConfig)
     resolved = wf.trigger.config.queries[0]
     assert resolved.addresses == (ADDR,)
-    assert resolved.topics == (
-        TOPIC,
-        "0x" + "0" * 24 + RUNNER[2:],
-        "0x" + "0" * 24 + ADDR[2:],
-        TOPIC,
-    )
+    assert resolved.topics == (TOPIC, RUNNER, ADDR, TOPIC)
 
 
 def test_event_templates_can_read_server_written_settings() -> None:
     config = query(topics=(TOPIC, "{{settings.owner}}"))
     wf = validate(draft(trigger=trigger(config)))
     assert isinstance(wf.trigger.config, EventTriggerConfig)
-    assert wf.trigger.config.queries[0].topics[1] == ("0x" + "0" * 24 + OWNER[2:]).lower()
+    assert wf.trigger.config.queries[0].topics[1] == OWNER
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,8 @@ async def test_chain_runs_in_order_and_passes_data(executor: Executor) -> None:
     steps = await executor.run_graph(nodes, edges, TRIGGER, state())
     assert [s.id for s in steps] == ["a", "b", "c"]
     assert [s.output for s in steps] == ["first", "first-then", "10"]
-    assert steps[1].inputs == ("a.data",)
-    assert steps[0].config == {"lang": "JAVASCRIPT", "source": "first"}
+    assert steps[1].inputs == ("a.data", "a.input")
+    assert steps[0].config == {"lang": "LANG_JAVASCRIPT", "source": "first"}
 
 
 async def test_a_failure_does_not_stop_independent_branches(executor: Executor) -> None:

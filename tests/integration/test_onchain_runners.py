@@ -337,7 +337,7 @@ async def test_simulated_write_sends_nothing(env: Env) -> None:
         assert result.success, result.error
         assert result.execution_context == {
             "is_simulated": True,
-            "provider": "debug_traceCall",
+            "provider": "tenderly",
             "chain_id": 31337,
         }
         assert result.output == {

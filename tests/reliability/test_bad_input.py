@@ -123,8 +123,18 @@ class Target:
             time.sleep(0.01)
 
     def victim_view(self, records: dict[bytes, bytes]) -> dict[bytes, bytes]:
-        marks = (self.seeds.victim_owner.lower().encode(), self.seeds.victim_task.encode())
-        return {k: v for k, v in records.items() if any(m in k for m in marks)}
+        owner = self.seeds.victim_owner.lower().encode()
+        marks = (owner, self.seeds.victim_task.encode())
+
+        def victims(key: bytes) -> bool:
+            if key.startswith(b"secret:"):
+                # A secret may name any workflow id, the victim's included, but it lives under
+                # its creator's key and is never loaded for the victim's runs: only secrets
+                # under the victim's own address are the victim's.
+                return owner in key
+            return any(m in key for m in marks)
+
+        return {k: v for k, v in records.items() if victims(k)}
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -402,6 +412,9 @@ def seed(t: Target, channel: grpc.Channel, victim: str, fuzzer: str) -> None:
         else:
             t.seeds.fuzzer_wallet, t.seeds.fuzzer_task = wallet, task
             t.seeds.fuzzer_execution = run.execution_id
+    pool += [
+        miss for address in (victim, fuzzer, t.seeds.fuzzer_wallet) for miss in near_misses(address)
+    ]
     t.seeds.strings = [s for s in pool if s]
     t.valid = valid_requests(t, fuzzer)
     t.victim_records = t.victim_view(t.snapshot())
@@ -410,6 +423,13 @@ def seed(t: Target, channel: grpc.Channel, victim: str, fuzzer: str) -> None:
         code, _ = t.raw(method, b"")
         if code is grpc.StatusCode.UNIMPLEMENTED:
             t.unimplemented.add(method)
+
+
+def near_misses(address: str) -> list[str]:
+    """Strings one edit away from a real address: a trailing line break or space, a leading
+    space, a doubled or upper-case prefix. Each must be refused cleanly, never INTERNAL."""
+    digits = address[2:]
+    return [f"{address}\n", f"{address} ", f" {address}", f"0x0x{digits}", f"0X{digits}"]
 
 
 def valid_requests(t: Target, fuzzer: str) -> dict[str, Message]:
@@ -567,6 +587,30 @@ def test_a_request_that_does_not_parse_is_invalid_argument(target: Target) -> No
                 code,
                 details,
             )
+
+
+def test_near_miss_addresses_are_invalid_argument(target: Target) -> None:
+    wallet = target.seeds.fuzzer_wallet
+    for miss in near_misses(wallet)[:4]:
+        for limit in (2, -1):
+            request = avs_pb2.ListTasksReq(smart_wallet_address=[miss], limit=limit)
+            code, details = target.raw("ListTasks", request.SerializeToString())
+            assert (code, details) == (
+                grpc.StatusCode.INVALID_ARGUMENT,
+                "invalid smart account address",
+            ), repr(miss)
+        token = avs_pb2.GetTokenMetadataReq(address=miss)
+        code, details = target.raw("GetTokenMetadata", token.SerializeToString())
+        assert (code, details) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "invalid token address format",
+        ), repr(miss)
+        for method, request in (
+            ("GetWorkflowCount", avs_pb2.GetWorkflowCountReq(addresses=[miss])),
+            ("GetSignatureFormat", avs_pb2.GetSignatureFormatReq(wallet=miss)),
+            ("GetNonce", avs_pb2.NonceRequest(owner=miss)),
+        ):
+            target.check(method, request.SerializeToString())
 
 
 def test_the_victim_is_untouched_after_the_fuzzing(target: Target) -> None:

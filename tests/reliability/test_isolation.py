@@ -200,11 +200,12 @@ def cases(alice: Alice, bob: User, bob_task: str, bob_run: str, token: str) -> l
         Case("CancelTask", avs_pb2.IdReq(id=a.task)),
         Case("TriggerTask", manual_run(a.task, {"n": 9}, blocking=True), "refused"),
         Case("TriggerTask", manual_run(a.task, {"n": 9}), "refused"),
+        # A secret may name any workflow id (upstream's rule): Bob's lives under his own key
+        # and never reaches A's runs (checked at the end of the test).
         Case(
             "CreateSecret",
             avs_pb2.CreateOrUpdateSecretReq(name="wf_secret", secret="x" * 8, workflow_id=a.task),
-            "refused",
-            echo=(a.task,),
+            echo=(a.task, "wf_secret"),
         ),
         Case(
             "CreateSecret",
@@ -219,8 +220,7 @@ def cases(alice: Alice, bob: User, bob_task: str, bob_run: str, token: str) -> l
         Case(
             "UpdateSecret",
             avs_pb2.CreateOrUpdateSecretReq(name="wf_secret", secret="bob-xx", workflow_id=a.task),
-            "refused",
-            echo=(a.task,),
+            echo=(a.task, "wf_secret"),
         ),
         Case(
             "DeleteSecret",
@@ -268,8 +268,15 @@ async def server(devnet: DevnetState, tmp_path: Path) -> AsyncIterator[RunningAg
 
 async def alice_records(server: RunningAggregator, alice: Alice) -> dict[bytes, bytes]:
     kv = server.app.queue._kv  # the app's store (test-only access)
-    marks = [m.encode() for m in (alice.user.address.lower(), alice.task)]
-    return {k: v for k, v in await kv.scan(b"") if any(m in k for m in marks)}
+    owner = alice.user.address.lower().encode()
+    marks = [owner, alice.task.encode()]
+
+    def alices(key: bytes) -> bool:
+        if key.startswith(b"secret:"):
+            return owner in key  # another user's secret naming A's workflow id is theirs
+        return any(m in key for m in marks)
+
+    return {k: v for k, v in await kv.scan(b"") if alices(k)}
 
 
 async def alice_view(alice: Alice) -> list[Any]:
@@ -309,6 +316,12 @@ async def test_user_b_with_a_s_identifiers_gets_nothing_and_changes_nothing(
 
         assert await alice_records(server, alice) == records_before
         assert await alice_view(alice) == view_before
+        await bob.call(
+            "CreateSecret",
+            avs_pb2.CreateOrUpdateSecretReq(
+                name="wf_secret", secret="bob-planted", workflow_id=alice.task
+            ),
+        )
         check = await alice.user.call("TriggerTask", manual_run(alice.task, {}, blocking=True))
         assert MessageToDict(check.steps[1].custom_code.data) == [True, True, True]
 

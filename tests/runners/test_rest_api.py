@@ -346,9 +346,9 @@ async def test_mock_host_is_answered_in_process(make_ctx: MakeContext) -> None:
     assert result.output["status"] == 200
     echo = result.output["data"]
     assert isinstance(echo, dict)
-    assert (echo["method"], echo["path"], echo["query"], echo["body"]) == (
+    assert (echo["method"], echo["url"], echo["args"], echo["data"]) == (
         "POST",
-        "/orders",
+        "https://mock-api.ap-aggregator.local/orders?id=7",
         {"id": "7"},
         {"qty": 3},
     )

@@ -60,7 +60,7 @@ test("trigger blocking and queued, then read, page, count and stats", async () =
   const execution = await client.getExecution(id, done.executionId);
   const notify = execution.steps.find((s) => s.name === "notify");
   assert.equal(notify.success, true);
-  assert.equal(notify.output.data.path, "/notify/42");
+  assert.equal(notify.output.data.url, "https://mock-api.ap-aggregator.local/notify/42");
 
   const queued = await client.triggerWorkflow({
     id,
@@ -145,6 +145,21 @@ test("simulate a workflow with custom code, branch, filter, loop and REST", asyn
   assert.equal(execution.status, ExecutionStatus.Success, execution.error);
   assert.deepEqual(execution.steps.map((s) => s.name), ["start", "numbers", "check", "big", "each"]);
   const each = execution.steps.find((s) => s.name === "each");
-  assert.deepEqual(each.output.map((item) => item.data.path), ["/item/14", "/item/15"]);
+  assert.deepEqual(each.output.map((item) => item.data.url), [`${MOCK}/item/14`, `${MOCK}/item/15`]);
   assert.equal(await client.getWorkflowCount([runner]), 0);
+});
+
+test("a non-blocking run may already be finished when the client first polls (README compatibility note)", async () => {
+  const { client } = await signedIn();
+  const runner = (await client.getWallet({ salt: "0" })).address;
+  const id = await submit(client, runner);
+  const queued = await client.triggerWorkflow({ id, triggerData: { type: TriggerType.Manual, data: { amount: 3 } }, isBlocking: false });
+  assert.equal(queued.status, ExecutionStatus.Pending);
+  // Wait for the stored record without asking for the status (liveness guard: 20 s).
+  const deadline = Date.now() + 20000;
+  while ((await client.getExecutionCount([id])) < 1) {
+    assert.ok(Date.now() < deadline, "the queued run did not finish");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(await client.getExecutionStatus(id, queued.executionId), ExecutionStatus.Success, "the first poll sees the finished run");
 });

@@ -86,6 +86,7 @@ test("GraphQL, contract read, simulated write and transfer, balance: one node at
     inputVariables: settings,
   });
   assert.equal(read.success, true, read.error);
+  assert.deepEqual(read.executionContext, { isSimulated: false, provider: "chain_rpc", chainId: 31337 });
   assert.match(JSON.stringify(read.data), /6/);
 
   const write = await client.runNodeWithInputs({
@@ -93,6 +94,7 @@ test("GraphQL, contract read, simulated write and transfer, balance: one node at
     inputVariables: settings,
   });
   assert.equal(write.success, true, write.error);
+  assert.deepEqual(write.executionContext, { isSimulated: true, provider: "tenderly", chainId: 31337 });
 
   await rpc("anvil_setBalance", [runner, "0x" + (10n ** 18n).toString(16)]);
   const transfer = await client.runNodeWithInputs({

@@ -237,12 +237,12 @@ class AggregatorApi(ChainApi):
         return convert.workflow_to_pb(wf)
 
     async def ListTasks(self, request: avs_pb2.ListTasksReq, context: Ctx) -> avs_pb2.ListTasksResp:
+        owner = current_principal().address
+        wallets = await self._s.workflows.checked_wallets(owner, list(request.smart_wallet_address))
         page = PageRequest.from_wire(
             before=request.before, after=request.after, limit=request.limit
         )
-        result = await self._s.workflows.page(
-            current_principal().address, list(request.smart_wallet_address), page
-        )
+        result = await self._s.workflows.page(owner, wallets, page)
         items = [
             convert.workflow_to_pb(
                 wf,

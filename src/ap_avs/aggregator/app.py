@@ -206,7 +206,7 @@ class AggregatorApp:
             if chain is not None
             else None
         )
-        secrets = SecretService(secret_repo, workflows.owns)
+        secrets = SecretService(secret_repo)
         engine = cfg.engine
         executor = Executor(
             default_runners(extra=self.chain_stack.runners if self.chain_stack else None),

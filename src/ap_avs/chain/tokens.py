@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +28,6 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 
 from ap_avs.chain import CallReverted, ChainClient, selector
-from ap_avs.domain.addresses import is_address
 from ap_avs.domain.erc20 import Erc20Metadata, decode_decimals, decode_text
 from ap_avs.errors import ApAvsError, ConfigError, InvalidArgument
 
@@ -36,6 +36,7 @@ NATIVE_TOKEN_CHECKSUM: Final = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
 DEFAULT_TOKEN_DIR: Final = Path(__file__).resolve().parent / "data" / "tokens"
 UNKNOWN_NAME: Final = "Unknown Token"
 UNKNOWN_SYMBOL: Final = "UNKNOWN"
+_ADDRESS: Final = re.compile(r"(?:0[xX])?([0-9a-fA-F]{40})")
 _NAME, _SYMBOL, _DECIMALS = selector("name()"), selector("symbol()"), selector("decimals()")
 _LATEST_ROUND: Final = selector("latestRoundData()")
 BALANCE_OF: Final = selector("balanceOf(address)")
@@ -54,17 +55,19 @@ class TokenMetadata:
 
 
 def token_address(text: str) -> str:
-    """The address of a GetTokenMetadata request, lower-case.
+    """The address of a GetTokenMetadata request as ``0x`` + 40 lower-case hex digits.
+
+    ``0x``, ``0X`` or no prefix, any case; nothing else (no spaces, no line break: full match).
 
     Raises:
-        InvalidArgument: empty (``token address is required``) or not 0x + 40 hex digits.
+        InvalidArgument: empty (``token address is required``) or not an address.
     """
-    text = text.strip()
-    if not text:
+    if not text.strip():
         raise InvalidArgument("token address is required")
-    if not is_address(text):
+    found = _ADDRESS.fullmatch(text)
+    if found is None:
         raise InvalidArgument("invalid token address format")
-    return text.lower()
+    return "0x" + found.group(1).lower()
 
 
 def load_token_list(path: Path) -> list[TokenMetadata]:

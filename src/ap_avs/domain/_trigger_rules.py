@@ -3,8 +3,10 @@
 :func:`check_trigger` applies PROTOCOL.md §2.8 (interval > 0, at least one schedule, epoch or
 query) plus what upstream left to run time: cron syntax and spacing, block interval minimum,
 event addresses, topics, conditions and method calls. It returns the trigger ready to store:
-templates in event addresses and topics resolved (§2.8 step 3), and 20-byte addresses given as
-topics left-padded to 32 bytes (LESSONS.md 5: an unpadded address topic never matches a log).
+templates in event addresses and topics resolved (§2.8 step 3), and every other topic exactly
+as sent, so GetTask round-trips it. A topic may be a 32-byte hex topic or a 20-byte address;
+matching normalises it (:func:`ap_avs.domain.events.normalise_topic`, LESSONS.md 5: an
+unpadded address topic must still match a log).
 
 Raises :class:`~ap_avs.errors.InvalidArgument`, naming the trigger and the field.
 """
@@ -27,7 +29,6 @@ from ap_avs.domain._checks import (
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain.addresses import is_address
 from ap_avs.domain.cron import schedule_problem
-from ap_avs.domain.events import normalise_topic
 from ap_avs.domain.templating import TemplateResolver, render
 from ap_avs.domain.triggers import (
     BlockTriggerConfig,
@@ -70,6 +71,17 @@ def check_trigger(
     if problem is not None:
         raise invalid(f"{subject}: {problem}", code=INVALID_TRIGGER_CONFIG)
     return trigger
+
+
+def resolve_trigger(trigger: Trigger, *, resolve: TemplateResolver) -> Trigger:
+    """``trigger`` with its event templates resolved, and nothing else checked (SimulateTask).
+
+    Raises:
+        InvalidArgument: an event template that does not resolve to an address or a topic.
+    """
+    if not isinstance(trigger.config, EventTriggerConfig):
+        return trigger
+    return dataclasses.replace(trigger, config=_resolve_event(trigger.config, resolve))
 
 
 def _problems(config: object, now_ms: int, limits: WorkflowLimits) -> Iterator[str]:
@@ -123,8 +135,11 @@ def _query_problems(where: str, query: EventQuery, limits: WorkflowLimits) -> It
     if len(query.topics) > MAX_TOPICS:
         yield f"{where} has {len(query.topics)} topics; a log has at most {MAX_TOPICS}"
     for index, topic in enumerate(query.topics):
-        if topic and not is_topic(topic):
-            yield f"{where}.topics[{index}] '{topic}' is not a 32-byte hex topic or '' (any)"
+        if topic and not (is_topic(topic) or is_address(topic)):
+            yield (
+                f"{where}.topics[{index}] '{topic}' is not a 32-byte hex topic, an address "
+                "or '' (any)"
+            )
     if not query.addresses and not any(query.topics):
         yield f"{where} needs an address or a topic (it would match every log of the chain)"
     if query.max_events_per_block is not None and query.max_events_per_block <= 0:
@@ -170,18 +185,9 @@ def _resolve_event(config: EventTriggerConfig, resolve: TemplateResolver) -> Eve
                         "template did not resolve to a valid 32-byte hex topic",
                         topic,
                     )
-            topics.append(_canonical_topic(topic))
+            topics.append(topic)
         queries.append(dataclasses.replace(query, addresses=tuple(addresses), topics=tuple(topics)))
     return dataclasses.replace(config, queries=tuple(queries))
-
-
-def _canonical_topic(topic: str) -> str:
-    """The topic as logs carry it (the one normaliser, shared with the operator); a malformed
-    topic is left as it is for the shape checks to report with its place."""
-    try:
-        return normalise_topic(topic) or ""
-    except InvalidArgument:
-        return topic
 
 
 def _template_failure(where: str, problem: str, value: str) -> InvalidArgument:

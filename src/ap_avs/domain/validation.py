@@ -49,7 +49,7 @@ from ap_avs.domain._checks import (
 from ap_avs.domain._graph_rules import check_graph, check_names
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain._node_rules import check_node
-from ap_avs.domain._trigger_rules import check_trigger
+from ap_avs.domain._trigger_rules import check_trigger, resolve_trigger
 from ap_avs.domain.addresses import is_hex_address
 from ap_avs.domain.templating import TemplateResolver, simple_resolver
 from ap_avs.domain.values import JsonValue
@@ -67,6 +67,7 @@ __all__ = [
     "check_expiry",
     "validate_new_workflow",
     "validate_settings",
+    "validate_simulation",
 ]
 
 MIN_LIFETIME_MS: Final = 3_600_000
@@ -155,7 +156,7 @@ def validate_new_workflow(
     Returns:
         The workflow: name and runner from ``settings``, ``max_execution`` defaulted,
         ``settings`` completed with ``id``, ``owner``, ``startAt``, ``expiredAt`` and
-        ``maxExecution``, event templates resolved, address topics padded.
+        ``maxExecution``, event templates resolved (other topics kept as sent).
 
     Raises:
         InvalidArgument: the first problem found (see the module docstring for the order).
@@ -197,6 +198,62 @@ def validate_new_workflow(
         name=settings.name,
         completed_at=0,
         max_execution=max_execution,
+        execution_count=0,
+        last_ran_at=0,
+        status=TaskStatus.ENABLED,
+        trigger=trigger,
+        nodes=draft.nodes,
+        edges=draft.edges,
+        input_variables=input_variables,
+    )
+
+
+def validate_simulation(
+    draft: WorkflowDraft,
+    *,
+    workflow_id: str,
+    owner: str,
+    limits: WorkflowLimits | None = None,
+    resolver: ResolverFactory = simple_resolver,
+) -> Workflow:
+    """SimulateTask's checks: only what a run needs, so a draft can be tried while unfinished.
+
+    Checked: ``settings`` (name, runner), the trigger's presence, names, event templates and
+    the graph's shape (a run follows it). Not checked, unlike CreateTask: expiry and times,
+    ``max_execution``, sizes, the trigger's config (a fixed-time trigger with no epochs still
+    simulates) and node configs (an incomplete node becomes a failed step at run time, with
+    its error code). The trigger type against its config is checked by the converter, manual
+    data by the trigger run.
+
+    Raises:
+        InvalidArgument: the first problem found.
+    """
+    limits = limits or WorkflowLimits()
+    if not draft.nodes:
+        raise InvalidArgument(NODES_EMPTY, error_code=INVALID_REQUEST)
+    settings = validate_settings(draft.input_variables)
+    if draft.trigger is None:
+        raise invalid("trigger is required", code=MISSING_REQUIRED_FIELD)
+    input_variables = _with_server_settings(
+        draft.input_variables,
+        workflow_id=workflow_id,
+        owner=owner,
+        start_at=draft.start_at,
+        expired_at=draft.expired_at,
+        max_execution=draft.max_execution,
+    )
+    check_names(draft.trigger, draft.nodes, input_variables, limits)
+    trigger = resolve_trigger(draft.trigger, resolve=resolver(input_variables))
+    check_graph(trigger, draft.nodes, draft.edges, limits)
+    return Workflow(
+        id=workflow_id,
+        owner=owner,
+        smart_wallet_address=settings.runner,
+        start_at=draft.start_at,
+        expired_at=draft.expired_at,
+        name=settings.name,
+        completed_at=0,
+        max_execution=draft.max_execution,
         execution_count=0,
         last_ran_at=0,
         status=TaskStatus.ENABLED,

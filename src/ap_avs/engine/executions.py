@@ -162,7 +162,10 @@ class ExecutionService:
         return ExecutionPage(items, page_info(request, [e.id for e in items], more))
 
     async def get(self, owner: str, workflow_id: str, execution_id: str, now_ms: int) -> Execution:
-        """GetExecution: the stored record, or a PENDING placeholder for a queued run."""
+        """GetExecution: the stored record, or a PENDING placeholder for a queued run. A
+        malformed workflow id reads as ``task not found``, like an unknown one."""
+        if workflow_id and not ids.is_ulid(workflow_id):
+            raise NotFound(TASK_NOT_FOUND)
         wf = await self._workflow(owner, workflow_id)
         if not ids.is_ulid(execution_id):
             raise NotFound(EXECUTION_NOT_FOUND)

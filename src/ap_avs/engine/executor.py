@@ -25,8 +25,8 @@ from ap_avs.clock import now_ms
 from ap_avs.domain.execution import Step
 from ap_avs.domain.graph import Schedule, plan
 from ap_avs.domain.nodes import Edge, Node, NodeKind
+from ap_avs.domain.step_config import node_display_config
 from ap_avs.domain.values import JsonValue
-from ap_avs.domain.workflow_codec import node_to_json
 from ap_avs.engine.journal import RunJournal, StepLog, with_notes
 from ap_avs.engine.templates import TemplateEngine
 from ap_avs.errors import EffectInDoubt
@@ -66,23 +66,27 @@ def redact(value: JsonValue, secrets: Sequence[str]) -> JsonValue:
     return value
 
 
-def node_config_json(node: Node) -> JsonValue:
-    data = node_to_json(node)
-    return data.get("config") if isinstance(data, dict) else None
+VISIBLE_PARTS = ("data", "input", "headers", "pathParams")
+"""The parts of a map variable a step lists as ``<name>.<part>`` when the map has them."""
 
 
 def visible_inputs(variables: Mapping[str, JsonValue], own_name: str) -> tuple[str, ...]:
-    """Names of the variables a step could read (``<node>.data`` for node and trigger outputs)."""
+    """Names of the variables a step could read: for a map, ``<name>.data``, ``<name>.input``,
+    ``<name>.headers``, ``<name>.pathParams`` for each key it has, and the bare name when it has
+    neither ``data`` nor ``input``; other values by name. The step's own name and
+    ``triggerConfig`` are left out; the secrets show as ``apContext.configVars``."""
     names: list[str] = []
     for key, value in variables.items():
         if key in (own_name, "triggerConfig"):
             continue
         if key == "apContext":
             names.append("apContext.configVars")
-        elif isinstance(value, dict) and "data" in value:
-            names.append(f"{key}.data")
-        else:
-            names.append(key)
+            continue
+        if isinstance(value, dict):
+            names.extend(f"{key}.{part}" for part in VISIBLE_PARTS if part in value)
+            if "data" in value or "input" in value:
+                continue
+        names.append(key)
     return tuple(sorted(names))
 
 
@@ -241,13 +245,13 @@ class Executor:
             error_code=result.error_code if not result.success else 0,
             log=str(redact(result.log, secrets)),
             inputs=visible_inputs(snapshot, node.name),
-            config=node_config_json(node),
+            config=node_display_config(node),
             metadata=redact(result.metadata, secrets),
             execution_context=result.execution_context
             if result.execution_context is not None
             else {
-                "is_simulated": state.simulated,
-                "provider": "simulation" if state.simulated else "chain_rpc",
+                "is_simulated": False,
+                "provider": "chain_rpc",
                 "chain_id": self.options.chain_id,
             },
             gas_used=result.gas_used,

@@ -1,25 +1,25 @@
 """Secret use cases: create, update, delete and list a caller's secrets; load them for runs.
 
-Values are validated, sealed at rest and never returned; errors never contain them.
+Values are validated, sealed at rest and never returned; errors never contain them. A
+workflow-scoped secret may name any workflow id, as upstream allows: it lives under the
+caller's own key, and a run loads only its workflow owner's secrets, so naming someone else's
+workflow gives that workflow nothing.
 
 Raises:
-    InvalidArgument: a bad name, value or scope; a workflow the caller does not own.
+    InvalidArgument: a bad name, value or scope.
     NotFound: UpdateSecret of a secret that does not exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ap_avs.domain import secrets as rules
 from ap_avs.domain.pagination import PageInfo, PageRequest, page_info
 from ap_avs.domain.secrets import Scope, SecretRef
-from ap_avs.errors import InvalidArgument, NotFound
+from ap_avs.errors import NotFound
 from ap_avs.store.secrets import SecretInfo, SecretRepo
-
-WorkflowOwned = Callable[[str, str], Awaitable[bool]]
-"""``(owner, workflow_id) -> bool``: whether the owner has that workflow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +40,11 @@ class SecretPage:
 class SecretService:
     """Secrets of authenticated owners."""
 
-    def __init__(self, repo: SecretRepo, workflow_owned: WorkflowOwned) -> None:
+    def __init__(self, repo: SecretRepo) -> None:
         self._repo = repo
-        self._workflow_owned = workflow_owned
 
     async def _ref(self, owner: str, name: str, workflow_id: str, org_id: str) -> SecretRef:
-        ref = rules.ref(owner, name, workflow_id=workflow_id, org_id=org_id)
-        if ref.workflow_id is not None and not await self._workflow_owned(owner, ref.workflow_id):
-            raise InvalidArgument(f"workflow {ref.workflow_id} not found for this user")
-        return ref
+        return rules.ref(owner, name, workflow_id=workflow_id, org_id=org_id)
 
     async def create(
         self, owner: str, name: str, value: str, *, workflow_id: str, org_id: str, now_ms: int

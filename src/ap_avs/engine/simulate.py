@@ -6,7 +6,8 @@ estimate or call, they never send a UserOp (LESSONS 24). Off-chain nodes (REST, 
 custom code) run for real, as a user testing a workflow expects.
 
 Raises:
-    InvalidArgument: a draft that fails validation (same rules and messages as CreateTask).
+    InvalidArgument: a draft a run cannot follow (settings, names, event templates, graph;
+        see :func:`ap_avs.domain.validation.validate_simulation`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from ap_avs.clock import now_ms
 from ap_avs.domain import ids
 from ap_avs.domain.erc20 import Erc20Metadata
 from ap_avs.domain.events import EventIndex, Log
-from ap_avs.domain.execution import Execution, Step, summarize
+from ap_avs.domain.execution import Execution, ExecutionStatus, Step, summarize
+from ap_avs.domain.manual_data import manual_data_problem
 from ap_avs.domain.nodes import Node
+from ap_avs.domain.sample_event import sample_event_data
 from ap_avs.domain.trigger_data import (
     block_data,
     event_data,
@@ -37,16 +40,17 @@ from ap_avs.domain.triggers import (
     Trigger,
     TriggerKind,
 )
-from ap_avs.domain.validation import WorkflowLimits, validate_new_workflow
+from ap_avs.domain.validation import WorkflowLimits, validate_simulation
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import WorkflowDraft
 from ap_avs.engine.executor import Executor, RunState
+from ap_avs.engine.node_view import single_node_view
 from ap_avs.engine.queue import FiredTrigger
 from ap_avs.engine.runs import FeeRates, fees, trigger_step
 from ap_avs.engine.secrets import RunSecrets
 from ap_avs.engine.variables import run_variables
 from ap_avs.errors import ApAvsError, Unavailable
-from ap_avs.runners.base import RPC_NODE_ERROR
+from ap_avs.runners.base import INVALID_TRIGGER_CONFIG, RPC_NODE_ERROR, SIMULATION_PROVIDER
 
 EVENT_SEARCH_BLOCKS = 5000
 
@@ -89,13 +93,14 @@ class Simulator:
     async def run_node(
         self, owner: str, node: Node, input_variables: Mapping[str, JsonValue]
     ) -> Step:
-        """One node with the given variables (plus the owner's secrets), simulated."""
+        """One node with the given variables (plus the owner's secrets), simulated; shown as
+        RunNodeWithInputs answers it (:func:`ap_avs.engine.node_view.single_node_view`)."""
         secrets = await self._secrets.load(owner, None)
         variables: dict[str, JsonValue] = dict(input_variables)
         variables["apContext"] = {"configVars": dict(secrets)}
         state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
         step, _ = await self._executor.run_step(node, state)
-        return step
+        return single_node_view(step)
 
     async def run_trigger(
         self, trigger: Trigger, trigger_input: Mapping[str, JsonValue]
@@ -107,6 +112,9 @@ class Simulator:
         if isinstance(config, ManualTriggerConfig):
             if config.data is None:
                 return TriggerRun(False, error="ManualTrigger data is required and cannot be null")
+            problem = manual_data_problem(config)
+            if problem is not None:
+                return TriggerRun(False, error=problem, error_code=INVALID_TRIGGER_CONFIG)
             return TriggerRun(True, config.data)
         if self._chain is None:
             return TriggerRun(
@@ -129,8 +137,8 @@ class Simulator:
         return block_data(parse_header(block))
 
     async def _latest_event(self, trigger_id: str, config: EventTriggerConfig) -> TriggerRun:
-        """The most recent log in the last blocks that satisfies a query and its conditions,
-        with the data an operator would report for it."""
+        """The most recent log in the last blocks that satisfies a query and its conditions, else
+        a sample log built locally (:mod:`ap_avs.domain.sample_event`)."""
         chain = self._chain
         assert chain is not None
         index = EventIndex()
@@ -165,22 +173,23 @@ class Simulator:
                     token=token,
                 )
                 return TriggerRun(True, data)
+        if not config.queries:
+            return TriggerRun(
+                False,
+                error="event trigger must have at least one query",
+                error_code=INVALID_TRIGGER_CONFIG,
+            )
+        reason = f"no matching event in the last {EVENT_SEARCH_BLOCKS} blocks: a sample log"
         return TriggerRun(
-            False,
-            error="Conditions not met. Data: no matching event in the last "
-            f"{EVENT_SEARCH_BLOCKS} blocks",
+            True, sample_event_data(config.queries[0], block_number=head, reason=reason)
         )
 
     async def simulate(self, owner: str, draft: WorkflowDraft) -> Execution:
-        """SimulateTask: validate the draft like CreateTask, fire its trigger now, run the graph
-        simulated, return the execution (never stored)."""
+        """SimulateTask: check what a run needs (not CreateTask's full validation), fire the
+        trigger now, run the graph simulated, return the execution (never stored)."""
         started = now_ms()
-        wf = validate_new_workflow(
-            draft,
-            workflow_id=ids.new_id(now_ms=started),
-            owner=owner,
-            now_ms=started,
-            limits=self._limits,
+        wf = validate_simulation(
+            draft, workflow_id=ids.new_id(now_ms=started), owner=owner, limits=self._limits
         )
         fired = await self.run_trigger(wf.trigger, {})
         secrets = await self._secrets.load(owner, None)
@@ -190,8 +199,13 @@ class Simulator:
                 first,
                 success=fired.success,
                 error=fired.error,
+                error_code=fired.error_code,
                 end_at=now_ms(),
-                execution_context={"is_simulated": True, "provider": "simulation"},
+                execution_context={
+                    "is_simulated": True,
+                    "provider": SIMULATION_PROVIDER,
+                    "chain_id": self._executor.options.chain_id,
+                },
             )
         ]
         if fired.success:
@@ -199,6 +213,8 @@ class Simulator:
             state = RunState(variables, simulated=True, secrets=secrets, owner=owner)
             steps += await self._executor.run_graph(wf.nodes, wf.edges, wf.trigger.id, state)
         status, error = summarize(steps)
+        if not fired.success:
+            status, error = ExecutionStatus.FAILED, f"trigger {wf.trigger.name}: {fired.error}"
         fee, cogs, value = fees(wf, steps, self._rates)
         return Execution(
             id=ids.new_id(now_ms=started),

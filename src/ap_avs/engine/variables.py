@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ap_avs.domain.step_config import trigger_display_config
 from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import Workflow
-from ap_avs.domain.workflow_codec import trigger_to_json
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]+")
 
@@ -39,8 +39,8 @@ def variable_name(name: str) -> str:
 
 
 def trigger_config_json(wf: Workflow) -> JsonValue:
-    data = trigger_to_json(wf.trigger)
-    return data.get("config") if isinstance(data, dict) else None
+    """The trigger's config in the display format steps show (``lang`` as ``LANG_JSON`` …)."""
+    return trigger_display_config(wf.trigger)
 
 
 def run_variables(

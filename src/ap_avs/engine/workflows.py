@@ -128,7 +128,13 @@ class WorkflowService:
     async def owns(self, owner: str, workflow_id: str) -> bool:
         return ids.is_ulid(workflow_id) and await self._repo.owns(owner, workflow_id.lower())
 
-    async def _checked_wallets(self, owner: str, wallets: list[str]) -> list[str]:
+    async def checked_wallets(self, owner: str, wallets: list[str]) -> list[str]:
+        """``wallets`` when each is one of the owner's (ListTasks checks them before the page
+        arguments).
+
+        Raises:
+            InvalidArgument: none given, an empty one, or one that is not the owner's address.
+        """
         if not wallets or any(not w for w in wallets):
             raise InvalidArgument(MISSING_WALLET)
         for wallet in wallets:
@@ -138,7 +144,7 @@ class WorkflowService:
 
     async def page(self, owner: str, wallets: list[str], request: PageRequest) -> WorkflowPage:
         """ListTasks: the workflows of the caller's ``wallets``, newest first."""
-        checked = await self._checked_wallets(owner, wallets)
+        checked = await self.checked_wallets(owner, wallets)
         if request.position is not None and not ids.is_ulid(request.position):
             raise InvalidArgument(CURSOR_MESSAGE)
         items, more = await self._repo.page(owner, checked, request)

@@ -158,7 +158,7 @@ async def balances(deps: ChainDeps, config: BalanceConfig, ctx: RunContext) -> N
         True,
         output=output,
         log=log,
-        execution_context=execution_context(deps, simulated=ctx.simulated, provider="chain_rpc"),
+        execution_context=execution_context(deps, simulated=False, provider="chain_rpc"),
     )
 
 

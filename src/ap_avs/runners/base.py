@@ -28,11 +28,16 @@ from ap_avs.sandbox import CODE_LIMITS, Evaluator, Limits
 
 # The ErrorCode members steps use most, by their short names.
 INVALID_REQUEST: Final = ErrorCode.INVALID_REQUEST
+INVALID_TRIGGER_CONFIG: Final = ErrorCode.INVALID_TRIGGER_CONFIG
 INVALID_NODE_CONFIG: Final = ErrorCode.INVALID_NODE_CONFIG
 MISSING_REQUIRED_FIELD: Final = ErrorCode.MISSING_REQUIRED_FIELD
 RPC_NODE_ERROR: Final = ErrorCode.RPC_NODE_ERROR
 SIMULATION_ERROR: Final = ErrorCode.SIMULATION_ERROR
 EXECUTION_ENGINE_ERROR: Final = ErrorCode.EXECUTION_ENGINE_ERROR
+
+SIMULATION_PROVIDER = "tenderly"
+"""The ``execution_context.provider`` of a simulated contract write and a simulated trigger:
+upstream's literal, kept for clients, whatever tool the simulation used."""
 
 
 class NodeFailure(Exception):

@@ -224,7 +224,7 @@ async def read_contract(deps: ChainDeps, config: ContractReadConfig, ctx: RunCon
         }
         for r in reads
     ]
-    context = execution_context(deps, simulated=ctx.simulated, provider="chain_rpc")
+    context = execution_context(deps, simulated=False, provider="chain_rpc")
     failures = [r for r in reads if not r.success]
     if failures:
         return NodeResult(

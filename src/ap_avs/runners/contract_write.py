@@ -11,9 +11,10 @@ Rules:
 * Simulation: the run is simulated (``ctx.simulated``: RunNodeWithInputs, SimulateTask) or the
   node says ``is_simulated: true``. A simulated run NEVER sends: each call runs from the
   wallet with ``debug_traceCall`` (or ``eth_call`` + ``eth_estimateGas``) on the latest
-  block, independently of the others. The result is marked: ``execution_context.is_simulated``
-  true, provider ``debug_traceCall``/``eth_call``, ``simulated: true`` in the metadata, and
-  gas figures that are estimates.
+  block, independently of the others. The result is marked: ``execution_context`` is
+  ``{is_simulated: true, provider: "tenderly", chain_id}`` (upstream's literal strings, which
+  clients read; the tool actually used, ``debug_traceCall`` or ``eth_call``, is in the log),
+  ``simulated: true`` in the metadata, and gas figures that are estimates.
 * Real: one UserOp: ``execute`` for one call, ``executeBatch`` for several, or
   ``executeBatchWithValues`` when several carry value; the paymaster sponsors it when one is
   configured. The step waits for the receipt.
@@ -43,6 +44,7 @@ from ap_avs.runners._failures import config_of, reporting_failures
 from ap_avs.runners.abi import AbiEntry, decode_logs, decode_result, parse_abi
 from ap_avs.runners.base import (
     MISSING_REQUIRED_FIELD,
+    SIMULATION_PROVIDER,
     NodeFailure,
     NodeResult,
     RunContext,
@@ -199,7 +201,7 @@ async def _simulate(
         log=f"simulated {len(calls)} call(s) from {wallet.address} with {provider}; "
         "nothing was sent",
         metadata=metadata,
-        execution_context=execution_context(deps, simulated=True, provider=provider),
+        execution_context=execution_context(deps, simulated=True, provider=SIMULATION_PROVIDER),
         gas_used=str(gas),
         gas_price=str(price),
         total_gas_cost=str(gas * price),

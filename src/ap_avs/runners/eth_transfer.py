@@ -110,7 +110,7 @@ async def transfer(deps: ChainDeps, config: EthTransferConfig, ctx: RunContext) 
                 "totalGasCost": str(gas * price),
                 "simulated": True,
             },
-            execution_context=execution_context(deps, simulated=True, provider="eth_call"),
+            execution_context=execution_context(deps, simulated=False, provider="chain_rpc"),
             gas_used=str(gas),
             gas_price=str(price),
             total_gas_cost=str(gas * price),

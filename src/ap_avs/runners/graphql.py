@@ -7,7 +7,8 @@ Rules: ``url`` is templated and must be http(s); each value of ``variables`` is 
 sent as a string (as upstream); the **query is not templated** — values belong in GraphQL
 variables, where they cannot change the query's shape. A request to ``gateway.thegraph.com``
 gets ``Authorization: Bearer <thegraph_api_key>`` when that secret is set. The answer is read
-as JSON whatever its Content-Type.
+as JSON whatever its Content-Type. The REST node's in-process mock host is not mocked here: a
+request to it fails like one to an unknown host.
 
 Fails with (error code INVALID_REQUEST unless noted):
     ``url and query is required`` (MISSING_REQUIRED_FIELD); ``query is longer than …``

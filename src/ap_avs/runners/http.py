@@ -15,7 +15,8 @@ own headers set is kept), and the intent is committed to the step journal before
 Raises (NodeFailure, code INVALID_REQUEST):
     ``invalid URL …`` — not http(s), or no host.
     ``URL host … is not allowed …`` — a private address while private URLs are off.
-    ``HTTP request failed: connection error or timeout - …`` — network error or timeout.
+    ``HTTP request failed: connection error or timeout - …`` — network error or timeout
+        (also for the REST node's in-process mock host, which no other node may use).
     ``HTTP response too large: …`` — the body passed the size limit.
 """
 
@@ -123,36 +124,8 @@ def reason(status: int, phrase: str) -> str:
 
 
 MOCK_HOST = "mock-api.ap-aggregator.local"
-"""Requests to this host are answered in-process (PROTOCOL.md §7.8): workflows can be tried
-without any outside service."""
-
-
-def mock_answer(
-    method: str, url: httpx.URL, headers: Iterable[tuple[str, str]], content: bytes | None
-) -> Answer:
-    """The in-process answer of the mock host: a JSON echo of the request."""
-    text = (content or b"").decode(errors="replace")
-    try:
-        body_json: JsonValue = json.loads(text) if text else None
-    except ValueError:
-        body_json = text
-    payload = {
-        "mock": True,
-        "method": method,
-        "url": str(url),
-        "path": url.path,
-        "query": dict(url.params),
-        "headers": dict(headers),
-        "body": body_json,
-    }
-    return Answer(
-        status=200,
-        reason="OK",
-        url=str(url),
-        headers=(("content-type", "application/json"),),
-        body=json.dumps(payload).encode(),
-        encoding="utf-8",
-    )
+"""The REST API node answers requests to this host in-process (``runners/mock_host.py``);
+:func:`exchange` never resolves it, so any other node fails there like on an unknown host."""
 
 
 async def exchange(
@@ -172,7 +145,7 @@ async def exchange(
     options = ctx.options
     target = check_url(url)
     if target.host == MOCK_HOST:
-        return mock_answer(method, target, headers, content)
+        raise NodeFailure(f"{NETWORK_ERROR}dial tcp: lookup {MOCK_HOST}: no such host")
     timeout = options.http_timeout_seconds
     try:
         request = ctx.http.build_request(

@@ -21,8 +21,8 @@ Rules:
   values masked.
 * Not ported: ``options.summarize`` (SendGrid/Telegram execution summaries) is ignored; VM
   variables named ``url``/``method``/``body``/``headers`` do not override the config.
-* ``https://mock-api.ap-aggregator.local/…`` is answered in-process with a JSON echo of the
-  request (method, url, path, query, headers, body), so workflows can be tried offline.
+* ``https://mock-api.ap-aggregator.local/…`` is answered in-process like httpbin
+  (:mod:`ap_avs.runners.mock_host`), so workflows can be tried offline; also inside loops.
 
 Fails with (error code INVALID_REQUEST unless noted):
     ``url is required`` (MISSING_REQUIRED_FIELD); ``unsupported HTTP method …``,
@@ -53,7 +53,8 @@ from ap_avs.runners.base import (
     RunContext,
     redact,
 )
-from ap_avs.runners.http import Answer, header_map, is_json_type, send_once
+from ap_avs.runners.http import MOCK_HOST, Answer, check_url, header_map, is_json_type, send_once
+from ap_avs.runners.mock_host import mock_exchange
 
 METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -185,5 +186,9 @@ async def run(node: Node, ctx: RunContext) -> NodeResult:
             raise NodeFailure(_too_long("the rendered body"), error_code=INVALID_NODE_CONFIG)
     if rule.add_content_type:
         headers.append(("Content-Type", "application/json"))
-    answer = await send_once(ctx, method, url, headers, content)
+    target = check_url(url)
+    if target.host == MOCK_HOST:  # the in-process test host: no external effect to journal
+        answer = await mock_exchange(method, target, headers, content)
+    else:
+        answer = await send_once(ctx, method, url, headers, content)
     return answer_result(answer, method, ctx.secrets)
