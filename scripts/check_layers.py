@@ -22,7 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("ap_avs.errors", "ap_avs.clock", "ap_avs.version", "ap_avs.log", "ap_avs.faults"),
+    "base": (
+        "ap_avs.errors",
+        "ap_avs.clock",
+        "ap_avs.version",
+        "ap_avs.log",
+        "ap_avs.faults",
+        "ap_avs.cli_exit",
+    ),
     "domain": ("ap_avs.domain",),
     "adapters": (
         "ap_avs.store",

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ap_avs import log
+from ap_avs.cli_exit import fail
 from ap_avs.config import load_aggregator_config, load_operator_config
 from ap_avs.daemon import run_until_signal
 from ap_avs.eigenlayer import cli as el_cli
@@ -31,11 +32,6 @@ app = typer.Typer(
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="YAML configuration file")]
 
 
-def _fail(exc: ApAvsError) -> None:
-    typer.echo(f"error: {exc.message}", err=True)
-    raise typer.Exit(2)
-
-
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -50,7 +46,7 @@ def aggregator(config: ConfigOption = Path("config/aggregator.yaml")) -> None:
     try:
         cfg = load_aggregator_config(config)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         return
     log.configure(cfg.log_level, cfg.log_format)
 
@@ -60,7 +56,7 @@ def aggregator(config: ConfigOption = Path("config/aggregator.yaml")) -> None:
     try:
         run_until_signal(main)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -69,7 +65,7 @@ def operator(config: ConfigOption = Path("config/operator.yaml")) -> None:
     try:
         cfg = load_operator_config(config)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         return
     log.configure(cfg.log_level, cfg.log_format)
     from ap_avs.operator import OperatorApp
@@ -80,7 +76,7 @@ def operator(config: ConfigOption = Path("config/operator.yaml")) -> None:
     try:
         run_until_signal(main)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @app.command()
@@ -206,7 +202,7 @@ def dev(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 app.command("create-api-key", help="Same as `api-key create`.")(ops_cli.api_key_create)

@@ -11,17 +11,16 @@ exits 1 while something is missing.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from eth_account import Account
 
 from ap_avs.chain import ChainClient
+from ap_avs.cli_exit import fail, run_or_fail
 from ap_avs.config import OperatorConfig, OperatorEigenLayerConfig, load_operator_config
 from ap_avs.eigenlayer._model import WAD, OperatorStanding
 from ap_avs.eigenlayer._reader import EigenLayerReader
@@ -45,19 +44,6 @@ KeystoreOption = Annotated[
 ]
 
 
-def _fail(exc: ApAvsError) -> None:
-    typer.echo(f"error: {exc.message}", err=True)
-    raise typer.Exit(2)
-
-
-def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    try:
-        return asyncio.run(work())
-    except ApAvsError as exc:
-        _fail(exc)
-        raise AssertionError("unreachable") from None
-
-
 def _setup(config: Path) -> tuple[OperatorConfig, OperatorEigenLayerConfig, str]:
     try:
         cfg = load_operator_config(config)
@@ -71,7 +57,7 @@ def _setup(config: Path) -> tuple[OperatorConfig, OperatorEigenLayerConfig, str]
         if not url:
             raise ConfigError("config key 'eigenlayer.eth_rpc_url': required (or eth_rpc_url)")
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         raise AssertionError("unreachable") from None
     return cfg, section, url
 
@@ -85,11 +71,11 @@ def _key(cfg: OperatorConfig, keystore: Path | None) -> str:
             environment=cfg.environment,
         )
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         raise AssertionError("unreachable") from None
     address = Account.from_key(key).address
     if cfg.operator_address and cfg.operator_address.lower() != address.lower():
-        _fail(
+        fail(
             ConfigError(
                 f"the key is for {address}, but operator_address in the config is "
                 f"{cfg.operator_address}"
@@ -104,7 +90,7 @@ def _percent(text: str | None) -> Decimal | None:
     try:
         return Decimal(text.removesuffix("%"))
     except InvalidOperation:
-        _fail(InvalidArgument(f"--allocate: {text!r} is not a percentage"))
+        fail(InvalidArgument(f"--allocate: {text!r} is not a percentage"))
         raise AssertionError("unreachable") from None
 
 
@@ -201,7 +187,7 @@ def register_command(
             advance = (lambda: _mine_one(chain)) if dev_mine else None
             return await register(reader, txs, options, advance=advance, config_hint=_hint(config))
 
-    _report(_run(work))
+    _report(run_or_fail(work))
 
 
 def deregister_command(
@@ -222,7 +208,7 @@ def deregister_command(
             txs = OperatorTransactions(chain, target, key)
             return await deregister(reader, txs, deallocate=deallocate, config_hint=_hint(config))
 
-    _report(_run(work))
+    _report(run_or_fail(work))
 
 
 def status_command(
@@ -241,7 +227,7 @@ def status_command(
             reader = EigenLayerReader(chain, target_of(section))
             return await status(reader, address, _hint(config))
 
-    outcome = _run(work)
+    outcome = run_or_fail(work)
     _report(outcome)
     if outcome.steps:
         raise typer.Exit(1)
@@ -253,11 +239,11 @@ def create_key_command(
     """Create a new operator key in an encrypted keystore (password from the environment)."""
     password = os.environ.get(PASSWORD_ENV)
     if not password:
-        _fail(ConfigError(f"set the keystore password in the environment variable {PASSWORD_ENV}"))
+        fail(ConfigError(f"set the keystore password in the environment variable {PASSWORD_ENV}"))
         return
     try:
         address = create_keystore(keystore, password)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(f"created {keystore} for operator {address}")

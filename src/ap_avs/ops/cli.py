@@ -12,9 +12,7 @@ is shown once: only its record is stored). Errors print one line and exit 2.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -22,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from ap_avs.auth import KeyService
+from ap_avs.cli_exit import fail, run_or_fail
 from ap_avs.config import AggregatorConfig, load_aggregator_config
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.api_keys import ApiKeyService
@@ -45,24 +44,11 @@ ConfigOption = Annotated[
 DEFAULT_CONFIG = Path("config/aggregator.yaml")
 
 
-def _fail(exc: ApAvsError) -> None:
-    typer.echo(f"error: {exc.message}", err=True)
-    raise typer.Exit(2)
-
-
-def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    try:
-        return asyncio.run(work())
-    except ApAvsError as exc:
-        _fail(exc)
-        raise AssertionError("unreachable") from None
-
-
 def _config(path: Path) -> AggregatorConfig:
     try:
         return load_aggregator_config(path)
     except ApAvsError as exc:
-        _fail(exc)
+        fail(exc)
         raise AssertionError("unreachable") from None
 
 
@@ -165,7 +151,7 @@ async def run_command(cfg: AggregatorConfig, command: str, args: dict[str, JsonV
 def backup(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Take a snapshot of the store now (hot, through the running aggregator if there is one)."""
     cfg = _config(config)
-    result = _run(lambda: run_command(cfg, "backup", {}))
+    result = run_or_fail(lambda: run_command(cfg, "backup", {}))
     _print(result)
 
 
@@ -175,7 +161,7 @@ def restore(
 ) -> None:
     """Replace the (stopped) store with SNAPSHOT; the replaced files are moved aside."""
     cfg = _config(config)
-    done = _run(lambda: restore_snapshot(snapshot, Path(cfg.db_path)))
+    done = run_or_fail(lambda: restore_snapshot(snapshot, Path(cfg.db_path)))
     manifest = done.snapshot.manifest
     typer.echo(
         f"restored {done.snapshot.path} ({manifest.created_at}, schema "
@@ -215,7 +201,7 @@ def migrate(
             typer.echo(f"ran {done.version} {done.name}: {done.changed} records changed")
         typer.echo(f"schema version {CURRENT_SCHEMA}" if applied else "nothing to run")
 
-    _run(work)
+    run_or_fail(work)
 
 
 # --- api-key ----------------------------------------------------------------------------------
@@ -250,7 +236,7 @@ def api_key_create(
         "expires": expires or "",
         "label": label,
     }
-    result = _run(lambda: run_command(cfg, "api-key-create", args))
+    result = run_or_fail(lambda: run_command(cfg, "api-key-create", args))
     assert isinstance(result, dict)
     typer.echo(str(result["token"]))
     typer.echo(
@@ -264,7 +250,7 @@ def api_key_create(
 def api_key_list(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """List API keys (id, subject, roles, creation, expiry, label, state); never tokens."""
     cfg = _config(config)
-    _print(_run(lambda: run_command(cfg, "api-keys", {})))
+    _print(run_or_fail(lambda: run_command(cfg, "api-keys", {})))
 
 
 def api_key_revoke(
@@ -273,7 +259,7 @@ def api_key_revoke(
 ) -> None:
     """Revoke an API key: every aggregator on the store refuses it from its next call."""
     cfg = _config(config)
-    _print(_run(lambda: run_command(cfg, "api-key-revoke", {"id": key_id})))
+    _print(run_or_fail(lambda: run_command(cfg, "api-key-revoke", {"id": key_id})))
 
 
 api_key_app.command("create")(api_key_create)
@@ -296,7 +282,7 @@ def _admin(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
 
 def _admin_run(ctx: typer.Context, command: str, args: dict[str, JsonValue]) -> JsonValue:
     cfg: AggregatorConfig = ctx.obj
-    return _run(lambda: run_command(cfg, command, args))
+    return run_or_fail(lambda: run_command(cfg, command, args))
 
 
 @admin_app.command("keys", help=COMMANDS["keys"])

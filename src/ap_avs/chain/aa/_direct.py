@@ -55,7 +55,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from ap_avs.chain.aa._bundler import UserOpError, UserOpReceipt, decode_revert_data
-from ap_avs.chain.aa._userop import GasEstimate, UserOperation, user_op_hash
+from ap_avs.chain.aa._userop import GasEstimate, UserOperation, user_op_hash, user_op_values
 from ap_avs.chain.rpc import JsonRpc, RpcError
 from ap_avs.errors import Unavailable
 
@@ -117,26 +117,10 @@ class UserOpSubmitter(Protocol):
     async def aclose(self) -> None: ...
 
 
-def _op_values(op: UserOperation) -> tuple[object, ...]:
-    return (
-        to_checksum_address(op.sender),
-        op.nonce,
-        op.init_code,
-        op.call_data,
-        op.call_gas_limit,
-        op.verification_gas_limit,
-        op.pre_verification_gas,
-        op.max_fee_per_gas,
-        op.max_priority_fee_per_gas,
-        op.paymaster_and_data,
-        op.signature,
-    )
-
-
 def handle_ops_calldata(ops: list[UserOperation], beneficiary: str) -> bytes:
     """Call data of ``EntryPoint.handleOps(ops, beneficiary)`` (v0.6)."""
     return _HANDLE_OPS + encode(
-        [f"{_OP_TUPLE}[]", "address"], [[_op_values(op) for op in ops], beneficiary]
+        [f"{_OP_TUPLE}[]", "address"], [[user_op_values(op) for op in ops], beneficiary]
     )
 
 
@@ -146,7 +130,7 @@ def pre_verification_gas(op: UserOperation) -> int:
     ABI-encoded, with a 65-byte signature placeholder when it has a shorter one; plus
     :data:`PRE_VERIFICATION_EXTRA`, so that the submitter is refunded what it pays."""
     signature = op.signature if len(op.signature) >= 65 else b"\x01" * 65
-    packed = encode([_OP_TUPLE], [_op_values(op.replace(signature=signature))])[32:]
+    packed = encode([_OP_TUPLE], [user_op_values(op.replace(signature=signature))])[32:]
     calldata = sum(4 if byte == 0 else 16 for byte in packed)
     return 21_000 + 18_300 + 4 * ((len(packed) + 31) // 32) + calldata + PRE_VERIFICATION_EXTRA
 
@@ -297,7 +281,7 @@ class DirectSubmitter:
             max_priority_fee_per_gas=1,
         )
         data = _SIMULATE_HANDLE_OP + encode(
-            [_OP_TUPLE, "address", "bytes"], [_op_values(probe), _ZERO_ADDRESS, b""]
+            [_OP_TUPLE, "address", "bytes"], [user_op_values(probe), _ZERO_ADDRESS, b""]
         )
         call = {"from": self.address, "to": self.entrypoint, "data": "0x" + data.hex()}
         try:

@@ -127,9 +127,10 @@ def _hex(data: bytes) -> str:
     return "0x" + data.hex()
 
 
-def _user_op_values(op: UserOperation) -> list[object]:
-    return [
-        op.sender,
+def user_op_values(op: UserOperation) -> tuple[object, ...]:
+    """The operation's fields in the EntryPoint v0.6 tuple order, ready for ABI encoding."""
+    return (
+        to_checksum_address(op.sender),
         op.nonce,
         op.init_code,
         op.call_data,
@@ -140,7 +141,7 @@ def _user_op_values(op: UserOperation) -> list[object]:
         op.max_priority_fee_per_gas,
         op.paymaster_and_data,
         op.signature,
-    ]
+    )
 
 
 def user_op_hash(op: UserOperation, entrypoint: str, chain_id: int) -> bytes:
@@ -288,7 +289,7 @@ def verifying_paymaster_hash(
         paymaster, valid_until, valid_after, b"\x00" * signature_length
     )
     encoded = encode(
-        list(_USER_OP_TYPES), _user_op_values(op.replace(paymaster_and_data=placeholder))
+        list(_USER_OP_TYPES), user_op_values(op.replace(paymaster_and_data=placeholder))
     )
 
     def tail(data: bytes) -> int:
