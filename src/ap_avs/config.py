@@ -28,6 +28,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -171,6 +172,70 @@ class BackupConfig(_Section):
     keep: int = Field(default=24, ge=1)
 
 
+class RetentionOverride(_Section):
+    """One workflow's own retention; each value must stay within the deployment's limits."""
+
+    execution_max_age_days: int | None = Field(default=None, gt=0)
+    executions_per_workflow: int | None = Field(default=None, gt=0)
+
+
+class RetentionConfig(_Section):
+    """How long records are kept (the store stays bounded); see ``engine/retention.py``.
+
+    Executions are kept for ``execution_max_age_days`` and at most the newest
+    ``executions_per_workflow`` of each workflow (0 turns a limit off); counts and stats keep
+    counting removed executions. ``workflows`` overrides both per workflow id, up to
+    ``max_override_days`` / ``max_override_executions``. Idempotency marks are kept for
+    ``idempotency_window_hours``: this MUST be longer than the window in which trigger
+    verification still accepts a report of an occurrence (a report older than that is refused,
+    so its mark is no longer needed; a shorter mark window would let a late duplicate run).
+    """
+
+    enabled: bool = True
+    execution_max_age_days: int = Field(default=30, ge=0)
+    executions_per_workflow: int = Field(default=10_000, ge=0)
+    max_override_days: int = Field(default=365, gt=0)
+    max_override_executions: int = Field(default=100_000, gt=0)
+    workflows: dict[str, RetentionOverride] = Field(default_factory=dict)
+    idempotency_window_hours: float = Field(default=168.0, gt=0)
+    stats_days: int = Field(default=400, gt=0)
+    """Hourly stats of removed executions older than this are dropped (longer windows of
+    GetExecutionStats then leave them out)."""
+    deletion_report_days: int = Field(default=30, gt=0)
+    """How long the report of a deleted workflow's purge (``purge:`` record) is kept."""
+    interval_seconds: float = Field(default=300.0, gt=0)
+    batch_size: int = Field(default=256, gt=0, le=10_000)
+    batch_pause_seconds: float = Field(default=0.005, ge=0)
+    census_interval_seconds: float = Field(default=600.0, gt=0)
+    """How often records are counted by kind for /telemetry and /metrics (a paced key walk)."""
+
+    @field_validator("workflows")
+    @classmethod
+    def _workflow_ids(cls, value: dict[str, RetentionOverride]) -> dict[str, RetentionOverride]:
+        checked = {}
+        for workflow_id, override in value.items():
+            if not re.fullmatch(r"[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}", workflow_id):
+                raise ValueError(f"{workflow_id!r} is not a workflow id (a ULID)")
+            checked[workflow_id.lower()] = override
+        return checked
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> RetentionConfig:
+        for workflow_id, override in self.workflows.items():
+            days, count = override.execution_max_age_days, override.executions_per_workflow
+            if days is not None and days > self.max_override_days:
+                raise ValueError(
+                    f"workflows.{workflow_id}.execution_max_age_days: at most "
+                    f"max_override_days ({self.max_override_days})"
+                )
+            if count is not None and count > self.max_override_executions:
+                raise ValueError(
+                    f"workflows.{workflow_id}.executions_per_workflow: at most "
+                    f"max_override_executions ({self.max_override_executions})"
+                )
+        return self
+
+
 class SummaryConfig(_Section):
     enabled: bool = False
     provider: str = "context-memory"
@@ -241,6 +306,7 @@ class AggregatorConfig(_YamlSettings):
     limits: LimitsConfig = LimitsConfig()
     engine: EngineConfig = EngineConfig()
     operators: OperatorsConfig = OperatorsConfig()
+    retention: RetentionConfig = RetentionConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)

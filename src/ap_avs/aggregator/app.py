@@ -43,6 +43,7 @@ from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
 from ap_avs.engine.registry import default_runners
+from ap_avs.engine.retention import Retention
 from ap_avs.engine.runs import FeeRates, RunService
 from ap_avs.engine.secrets import RunSecrets, SecretService
 from ap_avs.engine.simulate import Simulator
@@ -62,6 +63,7 @@ from ap_avs.ops import (
     run_migrations,
     telemetry_routes,
 )
+from ap_avs.ops.storage import StorageCollector, retention_settings
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
@@ -89,6 +91,7 @@ class AggregatorApp:
         self.metrics = RpcMetrics(self.registry)
         self.events = WorkflowEvents()
         self.chain_stack: ChainStack | None = None
+        self.retention: Retention | None = None
         self._store_lock: StoreLock | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
@@ -330,12 +333,25 @@ class AggregatorApp:
             server, health_servicer = self._build_grpc(services)
             cfg = self.config
             backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
+            self.retention = Retention(store, retention_settings(cfg.retention))
+            self.events.subscribe(self.retention)
+            self.registry.register(StorageCollector(self.retention))
             handlers = AdminHandlers(
-                store, queue=self.queue, operators=self.node.dispatcher, backups=backups, live=True
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                backups=backups,
+                retention=self.retention,
+                live=True,
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
-            telemetry = Telemetry(store, queue=self.queue, operators=self.node.dispatcher)
+            telemetry = Telemetry(
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                retention=self.retention,
+            )
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
                 routes = telemetry_routes(telemetry)
@@ -346,6 +362,7 @@ class AggregatorApp:
                 await server.start()
                 tasks.create_task(self.node.run(stop), name="dispatch")
                 tasks.create_task(backups.run(stop), name="backups")
+                tasks.create_task(self.retention.run(stop), name="retention")
                 tasks.create_task(admin.run(stop), name="admin")
                 if http is not None:
                     tasks.create_task(http.serve(), name="http")

@@ -32,6 +32,7 @@ from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
+from ap_avs.engine.retention import Retention, read_purge
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
 from ap_avs.ops.backup import Backups
 from ap_avs.ops.integrity import check_store
@@ -55,6 +56,8 @@ COMMANDS: Final = {
     "queue": "queue depth by state",
     "operators": "operators: connection, version, last ping, block, events, assignments",
     "integrity": "check the store's invariants (stopped store only)",
+    "retention": "retention policy, last pass, census, and what each workflow deletion removed "
+    "(args: run=false: run a pass now, live only)",
 }
 
 TriggerCallback = Callable[[str], Awaitable[dict[str, JsonValue]]]
@@ -123,6 +126,7 @@ class AdminHandlers:
         operators: OperatorDirectory | None = None,
         backups: Backups | None = None,
         trigger: TriggerCallback | None = None,
+        retention: Retention | None = None,
         live: bool = False,
     ) -> None:
         self.store = store
@@ -131,6 +135,7 @@ class AdminHandlers:
         self.backups = backups
         self.trigger = trigger or queued_trigger(store, self.queue)
         self.live = live
+        self.retention = retention
         self._table: dict[str, Callable[[Mapping[str, JsonValue]], Awaitable[JsonValue]]] = {
             "keys": self._keys,
             "get": self._get,
@@ -141,6 +146,7 @@ class AdminHandlers:
             "queue": self._queue,
             "operators": self._operators,
             "integrity": self._integrity,
+            "retention": self._retention,
         }
 
     async def call(self, command: str, args: Mapping[str, JsonValue] | None = None) -> JsonValue:
@@ -214,8 +220,10 @@ class AdminHandlers:
         assignee = await self.store.get(keys.assign(workflow_id))
         history = keys.history_prefix(workflow_id)
         recent = await self.store.scan(history, reverse=True, limit=RECENT_EXECUTIONS)
+        tally = await self.store.get(keys.retired(workflow_id))
         shown["counters"] = {
             "executions_recorded": await self.store.count(history),
+            "executions_removed_by_retention": codec.loads(tally) if tally is not None else None,
             "running": await self.store.count(keys.running(workflow_id, "x")[:-1]),
             "queued": codec.decode_int(queued) if queued is not None else 0,
         }
@@ -246,6 +254,28 @@ class AdminHandlers:
                 "the 'integrity' of a backup's manifest (admin backup)"
             )
         return (await check_store(self.store)).to_json()
+
+    async def _retention(self, args: Mapping[str, JsonValue]) -> JsonValue:
+        run = args.get("run", False)
+        if not isinstance(run, bool):
+            raise InvalidArgument("'run' must be true or false")
+        shown: dict[str, JsonValue] = {}
+        if run:
+            if self.retention is None:
+                raise FailedPrecondition("retention runs in the aggregator: start it, then ask")
+            shown["pass"] = (await self.retention.run_once()).to_json()
+        if self.retention is not None:
+            shown["status"] = self.retention.status_json()
+        deletions: list[JsonValue] = []
+        for key, raw in await self.store.scan(keys.PURGES):
+            try:
+                report, _ = read_purge(key, raw)
+            except (errors.CorruptDataError, ValueError):
+                deletions.append({"key": key_text(key), "error": "does not decode"})
+                continue
+            deletions.append({**report.to_json(), "pending": report.done_at_ms is None})
+        shown["deleted_workflows"] = deletions
+        return shown
 
 
 def _execution_line(raw: bytes) -> JsonValue:

@@ -3,7 +3,8 @@
 
 It shows the operators (address, version, last seen, block number, events seen, assigned
 workflows; connected ones first, from the dispatcher, joined with their stored Pings), the queue
-depth, the executions of the last hour and the build version. The executions are counted from
+depth, the executions of the last hour, the build version, and the store: its size, records by
+kind and the oldest record kept (``ops/storage.py``). The executions are counted from
 the ``history:`` keys with :func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per
 workflow with history plus the recent keys, no counter to keep in step), and a report is reused
 for ``cache_seconds`` so a busy scraper costs one count per interval.
@@ -22,7 +23,7 @@ import asyncio
 import html
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
@@ -33,7 +34,9 @@ from starlette.routing import Route
 
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.queue import QUEUE
+from ap_avs.engine.retention import Retention
 from ap_avs.errors import StoreError
+from ap_avs.ops.storage import storage_json
 from ap_avs.ops.views import OperatorDirectory, OperatorStatus, executions_since, operator_statuses
 from ap_avs.store import keys
 from ap_avs.store.keys import QueueState
@@ -59,6 +62,7 @@ class TelemetryReport:
     executions_last_hour: int
     executions_count_complete: bool
     operators: tuple[OperatorStatus, ...]
+    storage: dict[str, JsonValue] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -69,6 +73,7 @@ class TelemetryReport:
             "executions_count_complete": self.executions_count_complete,
             "connected_operators": sum(1 for op in self.operators if op.connected),
             "operators": [op.to_json() for op in self.operators],
+            "storage": self.storage,
         }
 
 
@@ -92,6 +97,15 @@ def _ago(ms: int, now_ms: int) -> str:
     return f"{seconds // 86400} days ago"
 
 
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GiB"
+
+
 def template_environment() -> jinja2.Environment:
     """The jinja2 environment of the ops templates (autoescaped, strict about undefined)."""
     env = jinja2.Environment(
@@ -103,6 +117,7 @@ def template_environment() -> jinja2.Environment:
     )
     env.filters["utc"] = _utc
     env.filters["ago"] = _ago
+    env.filters["size"] = _size
     return env
 
 
@@ -118,8 +133,10 @@ class Telemetry:
         version: str = __version__,
         now_ms: Callable[[], int] = _now_ms,
         cache_seconds: float = 5.0,
+        retention: Retention | None = None,
     ) -> None:
         self._store = store
+        self._retention = retention
         self._queue = queue
         self._operators = operators
         self._version = version
@@ -150,6 +167,7 @@ class Telemetry:
                 executions_last_hour=recent.count,
                 executions_count_complete=recent.complete,
                 operators=tuple(await operator_statuses(self._store, self._operators)),
+                storage=storage_json(self._retention, await self._store.size()),
             )
             self._cached = (time.monotonic(), report)
             return report
