@@ -40,6 +40,7 @@ from ap_avs.ops.views import OperatorDirectory, key_text, operator_statuses, val
 from ap_avs.store import codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV
+from ap_avs.store.retired import read_tally
 from ap_avs.store.workflows import WorkflowRepo
 
 logger = logging.getLogger(__name__)
@@ -220,10 +221,10 @@ class AdminHandlers:
         assignee = await self.store.get(keys.assign(workflow_id))
         history = keys.history_prefix(workflow_id)
         recent = await self.store.scan(history, reverse=True, limit=RECENT_EXECUTIONS)
-        tally = await self.store.get(keys.retired(workflow_id))
+        removed = await self.store.view(lambda txn: read_tally(txn, workflow_id))
         shown["counters"] = {
             "executions_recorded": await self.store.count(history),
-            "executions_removed_by_retention": codec.loads(tally) if tally is not None else None,
+            "executions_removed": removed.count,
             "running": await self.store.count(keys.running(workflow_id, "x")[:-1]),
             "queued": codec.decode_int(queued) if queued is not None else 0,
         }

@@ -7,8 +7,9 @@ Checked (each broken one is a line in `IntegrityReport.problems`):
 * every workflow has its ``u:<owner>:<wallet>:<id>`` entry holding the same status, and every
   ``u:`` entry has its ``t:`` record under that status;
 * counters agree: ``queued:<id>`` equals the workflow's pending jobs in the queue; a workflow's
-  ``executionCount`` equals its ``history:`` records plus its ``running:`` markers (a run counts
-  when it begins and is recorded when it ends); ``execution_index_counter:<id>`` is not below
+  ``executionCount`` equals its ``history:`` records plus those retention removed (its
+  ``retired:`` tally) plus its ``running:`` markers (a run counts when it begins and is
+  recorded when it ends); ``execution_index_counter:<id>`` is not below
   ``executionCount`` (every counted run took an index).
 
 :func:`check` and :func:`key_counts` are synchronous over a `ReadTxn` (one consistent view, a
