@@ -204,8 +204,8 @@ class RetentionConfig(_Section):
     deletion_report_days: int = Field(default=30, gt=0)
     """How long the report of a deleted workflow's purge (``purge:`` record) is kept."""
     interval_seconds: float = Field(default=300.0, gt=0)
-    batch_size: int = Field(default=256, gt=0, le=10_000)
-    batch_pause_seconds: float = Field(default=0.005, ge=0)
+    batch_size: int = Field(default=64, gt=0, le=10_000)
+    batch_pause_seconds: float = Field(default=0.01, ge=0)
     census_interval_seconds: float = Field(default=600.0, gt=0)
     """How often records are counted by kind for /telemetry and /metrics (a paced key walk)."""
 

@@ -83,12 +83,9 @@ async def test_retention_in_a_running_aggregator(tmp_path: Path) -> None:
         task = await stub.GetTask(avs_pb2.IdReq(id=kept_wf.id), metadata=auth)
         assert task.execution_count == 8
 
+        runs_of_deleted = avs_pb2.GetExecutionCountReq(workflow_ids=[deleted_wf.id])
         async with asyncio.timeout(60):  # liveness guard: the queued run of `deleted_wf` ends
-            while (
-                await stub.GetExecutionCount(
-                    avs_pb2.GetExecutionCountReq(workflow_ids=[deleted_wf.id]), metadata=auth
-                )
-            ).total < 3:
+            while (await stub.GetExecutionCount(runs_of_deleted, metadata=auth)).total < 3:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         deleted = await stub.DeleteTask(avs_pb2.IdReq(id=deleted_wf.id), metadata=auth)
         assert deleted.success  # the wire reply is unchanged; the count is in the console
@@ -103,7 +100,11 @@ async def test_retention_in_a_running_aggregator(tmp_path: Path) -> None:
                 await asyncio.sleep(0.05)
         removed = report["removed"]
         assert isinstance(removed, dict)
-        assert (removed["history"], removed["idem"], removed["execution_index_counter"]) == (3, 1, 1)
+        assert (removed["history"], removed["idem"], removed["execution_index_counter"]) == (
+            3,
+            1,
+            1,
+        )
         assert report["total"] == sum(removed.values())
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.http_port}") as http:

@@ -93,8 +93,8 @@ class RetentionSettings:
     stats_ms: int = 400 * DAY_MS
     report_ms: int = 30 * DAY_MS
     interval_seconds: float = 300.0
-    batch: int = 256
-    pause_seconds: float = 0.005
+    batch: int = 64
+    pause_seconds: float = 0.01
     census_interval_seconds: float = 600.0
     enabled: bool = True
 
@@ -113,8 +113,9 @@ def removable(ids_oldest_first: Sequence[str], excess: int, cutoff_ms: int | Non
     count) and every one whose id time is before ``cutoff_ms``, at most all of them."""
     aged = 0
     if cutoff_ms is not None:
+        floor = ids.floor_id(max(0, cutoff_ms))
         for execution_id in ids_oldest_first:
-            if not ids.is_ulid(execution_id) or ids.ulid_time_ms(execution_id) >= cutoff_ms:
+            if execution_id >= floor or not ids.is_ulid(execution_id):
                 break
             aged += 1
     return min(len(ids_oldest_first), max(excess, aged))
@@ -367,8 +368,8 @@ class Retention:
         cutoff = None if policy.max_age_ms is None else now - policy.max_age_ms
         removed = 0
         while True:
-            page = await self._kv.scan(prefix, limit=s.batch)
-            page_ids = [keys.parse_history(k).execution_id for k, _ in page]
+            page = await self._kv.scan_keys(prefix, limit=s.batch)
+            page_ids = [keys.parse_history(k).execution_id for k in page]
             take = removable(page_ids, excess - removed, cutoff)
             if take == 0:
                 return removed

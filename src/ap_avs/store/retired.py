@@ -17,6 +17,7 @@ Raises: ``StoreError`` from the store; ``CorruptDataError`` for a tally that doe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -29,6 +30,7 @@ from ap_avs.store.kv import KV, ReadTxn, Txn
 
 HOUR_MS: Final = 3_600_000
 _SUCCESS: Final = "SUCCESS"
+_HEAD: Final = re.compile(rb'"status":"([A-Z_]+)","start_at":(-?[0-9]+),"end_at":(-?[0-9]+)[,}]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +80,17 @@ def stats_since(now_ms: int, days: int) -> int:
 
 def facts(key: bytes, raw: bytes) -> Facts:
     """The counters' view of a stored execution; a record that does not decode counts as a
-    failed run at the time of its id."""
+    failed run at the time of its id.
+
+    Records are written with their fields in a fixed order (``store/executions.py``), so the
+    three needed ones are read from the head of the record without decoding all of it (the
+    steps can be kilobytes); anything else is decoded whole.
+    """
     execution_id = keys.parse_history(key).execution_id
+    head = _HEAD.search(raw, 0, 512)
+    if head is not None:
+        start, end = int(head[2]), int(head[3])
+        return Facts(execution_id, start, head[1] == b"SUCCESS", end - start if end > start else 0)
     try:
         data: Any = codec.loads(raw)
         start, end = int(data["start_at"]), int(data.get("end_at", 0))
@@ -145,10 +156,11 @@ def _fold(txn: Txn, task_id: str, gone: Sequence[Facts]) -> None:
         txn.put(key, codec.dumps({"n": now.total, "ok": now.succeeded, "ms": now.duration_ms}))
 
 
-def _retire(txn: Txn, task_id: str, items: Sequence[tuple[bytes, bytes]]) -> int:
+def _retire(txn: Txn, task_id: str, found: Sequence[bytes]) -> int:
     gone = []
-    for key, raw in items:
-        if txn.get(key) == raw:
+    for key in found:
+        raw = txn.get(key)
+        if raw is not None:
             txn.delete(key)
             gone.append(facts(key, raw))
     if gone:
@@ -156,10 +168,10 @@ def _retire(txn: Txn, task_id: str, items: Sequence[tuple[bytes, bytes]]) -> int
     return len(gone)
 
 
-async def retire(kv: KV, task_id: str, items: Sequence[tuple[bytes, bytes]]) -> int:
-    """Remove these ``history:`` records of one task and fold them into its counters, in one
-    transaction; returns how many went (a record changed or gone since it was read stays)."""
-    return await kv.update(partial(_retire, task_id=task_id, items=items))
+async def retire(kv: KV, task_id: str, found: Sequence[bytes]) -> int:
+    """Remove these ``history:`` records of one task and fold each into its counters, in one
+    transaction (the records are read there, not before); returns how many went."""
+    return await kv.update(partial(_retire, task_id=task_id, found=found))
 
 
 def count_with_retired(txn: ReadTxn, task_ids: Iterable[str]) -> int:
