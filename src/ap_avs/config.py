@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ap_avs.domain import ids
 from ap_avs.errors import ConfigError
 
 ENV_PREFIX = "AP_AVS_"
@@ -214,7 +215,7 @@ class RetentionConfig(_Section):
     def _workflow_ids(cls, value: dict[str, RetentionOverride]) -> dict[str, RetentionOverride]:
         checked = {}
         for workflow_id, override in value.items():
-            if not re.fullmatch(r"[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}", workflow_id):
+            if not ids.is_ulid(workflow_id):
                 raise ValueError(f"{workflow_id!r} is not a workflow id (a ULID)")
             checked[workflow_id.lower()] = override
         return checked

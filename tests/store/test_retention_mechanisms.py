@@ -122,3 +122,24 @@ async def test_size_reports_keys_and_bytes(kv: KV) -> None:
     assert after is not None
     assert after.entries == 0
     assert after.used_bytes < full.used_bytes
+
+
+def test_counters_read_the_record_head_as_a_full_decode_would() -> None:
+    from ap_avs.domain.execution import Execution, ExecutionStatus, Step
+    from ap_avs.store import keys
+    from ap_avs.store.executions import execution_json
+    from ap_avs.store.retired import Facts, facts, stats_since
+
+    wf, made = new_id(now_ms=NOW), new_id(now_ms=NOW + 1)
+    step = Step("n", "call", "NODE_TYPE_REST_API", True, NOW, NOW + 9, {"status": "SUCCESS"})
+    key = keys.history(wf, made)
+    for status, end in ((ExecutionStatus.SUCCESS, NOW + 9), (ExecutionStatus.FAILED, NOW - 1)):
+        execution = Execution(made, wf, 3, status, NOW, end, error="x", steps=(step,))
+        raw = codec.dumps(execution_json(execution))
+        whole = codec.dumps({"x": 1, **execution_json(execution)})  # head not where expected
+        expected = Facts(made, NOW, status is ExecutionStatus.SUCCESS, max(0, end - NOW))
+        assert facts(key, raw) == expected
+        assert facts(key, whole) == expected
+    assert facts(key, b"not json") == Facts(made, NOW + 1, False, 0)
+    assert stats_since(NOW + 5 * 60_000, 1) == NOW - DAY  # NOW is a whole hour
+    assert stats_since(5, 1) == 0
