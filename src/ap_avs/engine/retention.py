@@ -59,7 +59,7 @@ from ap_avs.store.retention import (
     sweep,
     trim_ordered,
 )
-from ap_avs.store.retired import HOUR_MS, retire
+from ap_avs.store.retired import HOUR_MS, read_tally, retire
 from ap_avs.store.workflows import find_workflow
 
 logger = logging.getLogger(__name__)
@@ -155,10 +155,11 @@ def read_purge(key: bytes, raw: bytes) -> tuple[PurgeReport, str | None]:
     found = data.get("removed")
     removed: dict[str, Any] = found if isinstance(found, dict) else {}
     owner = data.get("owner")
+    done = data.get("done_at")
     report = PurgeReport(
         keys.parse_purge(key),
         int(data.get("deleted_at") or 0),
-        data.get("done_at"),
+        done if isinstance(done, int) else None,
         {str(k): int(v) for k, v in removed.items()},
     )
     return report, owner if isinstance(owner, str) else None
@@ -227,6 +228,8 @@ class Retention:
                 return
             except StoreError as exc:
                 logger.warning("retention pass failed, retrying next interval: %s", exc)
+            except Exception:  # a bug here must not stop the server; it is logged loudly
+                logger.exception("retention pass failed, retrying next interval")
             waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())}
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.interval_seconds):
@@ -363,7 +366,7 @@ class Retention:
         policy, s = self.settings.policy_for(workflow_id), self.settings
         prefix = keys.history_prefix(workflow_id)
         excess = 0
-        if policy.keep_last is not None:
+        if policy.keep_last is not None and await self._may_exceed(workflow_id, policy.keep_last):
             excess = max(0, await self._kv.count(prefix) - policy.keep_last)
         cutoff = None if policy.max_age_ms is None else now - policy.max_age_ms
         removed = 0
@@ -378,6 +381,22 @@ class Retention:
             if gone == 0:
                 return removed
             await asyncio.sleep(s.pause_seconds)
+
+    async def _may_exceed(self, workflow_id: str, keep_last: int) -> bool:
+        """Whether the workflow may hold more than ``keep_last`` records, without counting them:
+        its stored records are at most ``execution_count`` less those removed (every stored
+        record was counted when its run began), so most workflows need no count walk."""
+
+        def read(txn: ReadTxn) -> bool:
+            wf = find_workflow(txn, workflow_id)
+            if wf is None:
+                return True
+            return wf.execution_count - read_tally(txn, workflow_id).count > keep_last
+
+        try:
+            return await self._kv.view(read)
+        except CorruptDataError:
+            return True
 
     async def _old_hours(self, before_ms: int) -> int:
         s = self.settings
