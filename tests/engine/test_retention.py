@@ -26,7 +26,8 @@ from ap_avs.engine.executions import (
     Stats,
 )
 from ap_avs.engine.queue import FiredTrigger, JobQueue
-from ap_avs.engine.retention import DAY_MS, Policy, Retention, RetentionSettings, removable
+from ap_avs.engine.retention import Retention
+from ap_avs.engine.retention_policy import DAY_MS, Policy, RetentionSettings, removable
 from ap_avs.engine.workflows import WorkflowService
 from ap_avs.errors import NotFound
 from ap_avs.ops.integrity import check_store

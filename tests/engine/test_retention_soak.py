@@ -26,7 +26,8 @@ from ap_avs.domain.triggers import BlockTriggerConfig, Trigger, TriggerKind
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.queue import FiredTrigger, JobQueue
-from ap_avs.engine.retention import DAY_MS, Policy, Retention, RetentionSettings
+from ap_avs.engine.retention import Retention
+from ap_avs.engine.retention_policy import DAY_MS, Policy, RetentionSettings
 from ap_avs.ops.integrity import check_store
 from ap_avs.store import LmdbKV, keys
 from ap_avs.store.executions import ExecutionRepo

@@ -17,7 +17,7 @@ from ap_avs.domain.execution import Execution, ExecutionStatus
 from ap_avs.domain.ids import new_id
 from ap_avs.domain.workflow import Workflow
 from ap_avs.engine.queue import FiredTrigger, JobQueue
-from ap_avs.engine.retention import DAY_MS
+from ap_avs.engine.retention_policy import DAY_MS
 from ap_avs.ops.admin_socket import admin_call, admin_socket_path
 from ap_avs.store import LmdbKV
 from ap_avs.store.executions import ExecutionRepo

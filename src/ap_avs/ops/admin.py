@@ -32,7 +32,8 @@ from ap_avs.domain.triggers import ManualTriggerConfig
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
-from ap_avs.engine.retention import Retention, read_purge
+from ap_avs.engine.retention import Retention
+from ap_avs.engine.retention_policy import read_purge
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
 from ap_avs.ops.backup import Backups
 from ap_avs.ops.integrity import check_store

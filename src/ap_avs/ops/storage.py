@@ -23,7 +23,8 @@ from prometheus_client.registry import Collector
 
 from ap_avs.config import RetentionConfig
 from ap_avs.domain.values import JsonValue
-from ap_avs.engine.retention import DAY_MS, Policy, Retention, RetentionSettings
+from ap_avs.engine.retention import Retention
+from ap_avs.engine.retention_policy import DAY_MS, Policy, RetentionSettings
 from ap_avs.store.kv import StoreSize
 
 HOUR_MS = 3_600_000
