@@ -190,6 +190,7 @@ class RetentionConfig(_Section):
     ``idempotency_window_hours``: this MUST be longer than the window in which trigger
     verification still accepts a report of an occurrence (a report older than that is refused,
     so its mark is no longer needed; a shorter mark window would let a late duplicate run).
+    ``enabled: false`` stops the passes, the purge of deleted workflows' records included.
     """
 
     enabled: bool = True
