@@ -106,3 +106,45 @@ def test_unquoted_hex_stays_a_string(tmp_path: Path) -> None:
         write(tmp_path, f"jwt_secret: {SECRET}\nsmart_wallet:\n  factory_address: {address}\n")
     )
     assert cfg.smart_wallet.factory_address == address
+
+
+def test_retention_overrides_stay_within_the_limits() -> None:
+    from ap_avs.config import AggregatorConfig, load_settings
+    from ap_avs.errors import ConfigError
+
+    base = {"jwt_secret": "x" * 16}
+    wf = "01JD5X3M6Y8Q2W4E6R8T0Y2V4Z"
+    ok = load_settings(
+        AggregatorConfig,
+        {**base, "retention": {"workflows": {wf: {"executions_per_workflow": 50}}}},
+        "test",
+    )
+    assert ok.retention.workflows[wf.lower()].executions_per_workflow == 50
+    assert ok.retention.execution_max_age_days == 30
+    assert ok.retention.executions_per_workflow == 10_000
+    for bad, message in (
+        ({wf: {"execution_max_age_days": 366}}, "at most max_override_days"),
+        ({wf: {"executions_per_workflow": 100_001}}, "at most max_override_executions"),
+        ({"not-an-id": {}}, "is not a workflow id"),
+        ({wf: {"executions_per_workflow": 0}}, "greater than 0"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            load_settings(AggregatorConfig, {**base, "retention": {"workflows": bad}}, "test")
+
+
+def test_idempotency_marks_must_outlive_the_report_window() -> None:
+    from ap_avs.config import AggregatorConfig, load_settings
+
+    data = {
+        "retention": {"idempotency_window_hours": 48},
+        "verification": {"max_report_age_hours": 72},
+    }
+    with pytest.raises(
+        ConfigError, match=r"must be longer than verification\.max_report_age_hours"
+    ):
+        load_settings(AggregatorConfig, data, "test")
+    fine = {
+        "retention": {"idempotency_window_hours": 96},
+        "verification": {"max_report_age_hours": 72},
+    }
+    assert load_settings(AggregatorConfig, fine, "test").verification.max_report_age_hours == 72

@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ap_avs.domain import ids
 from ap_avs.domain.addresses import is_address
 from ap_avs.errors import ConfigError
 
@@ -203,6 +204,10 @@ class VerificationConfig(_Section):
     lie (future block)."""
     clock_skew_seconds: float = Field(default=30.0, ge=0)
     """How far in the future a reported cron or fixed-time fire time may be."""
+    max_report_age_hours: float = Field(default=72.0, gt=0)
+    """An occurrence older than this (fire time or block timestamp) is refused. Must be shorter
+    than ``retention.idempotency_window_hours`` (checked at load): a report is refused before
+    the mark that deduplicates it can expire."""
     suspend_after_invalid_reports: int = Field(default=5, ge=0)
     """Suspend an operator after this many refused reports (0: never)."""
     require_report_signature: bool = True
@@ -313,6 +318,74 @@ class BackupConfig(_Section):
     keep: int = Field(default=24, ge=1)
 
 
+class RetentionOverride(_Section):
+    """One workflow's own retention; each value must stay within the deployment's limits."""
+
+    execution_max_age_days: int | None = Field(default=None, gt=0)
+    executions_per_workflow: int | None = Field(default=None, gt=0)
+
+
+class RetentionConfig(_Section):
+    """How long records are kept (the store stays bounded); see ``engine/retention.py``.
+
+    Executions are kept for ``execution_max_age_days`` and at most the newest
+    ``executions_per_workflow`` of each workflow (0 turns a limit off); counts and stats keep
+    counting removed executions. ``workflows`` overrides both per workflow id, up to
+    ``max_override_days`` / ``max_override_executions``. Idempotency marks are kept for
+    ``idempotency_window_hours``: this MUST be longer than the window in which trigger
+    verification still accepts a report of an occurrence (a report older than that is refused,
+    so its mark is no longer needed; a shorter mark window would let a late duplicate run).
+    ``enabled: false`` stops the passes, the purge of deleted workflows' records included.
+    """
+
+    enabled: bool = True
+    execution_max_age_days: int = Field(default=30, ge=0)
+    executions_per_workflow: int = Field(default=10_000, ge=0)
+    max_override_days: int = Field(default=365, gt=0)
+    max_override_executions: int = Field(default=100_000, gt=0)
+    workflows: dict[str, RetentionOverride] = Field(default_factory=dict)
+    idempotency_window_hours: float = Field(default=168.0, gt=0)
+    stats_days: int = Field(default=400, gt=0)
+    """Hourly stats of removed executions older than this are dropped (longer windows of
+    GetExecutionStats then leave them out)."""
+    deletion_report_days: int = Field(default=30, gt=0)
+    """How long the report of a deleted workflow's purge (``purge:`` record) is kept."""
+    evidence_days: int = Field(default=180, gt=0)
+    """How long the evidence of a refused trigger report (``evidence:``) is kept; the
+    per-operator counts and suspensions stay."""
+    interval_seconds: float = Field(default=300.0, gt=0)
+    batch_size: int = Field(default=64, gt=0, le=10_000)
+    batch_pause_seconds: float = Field(default=0.01, ge=0)
+    census_interval_seconds: float = Field(default=600.0, gt=0)
+    """How often records are counted by kind for /telemetry and /metrics (a paced key walk)."""
+
+    @field_validator("workflows")
+    @classmethod
+    def _workflow_ids(cls, value: dict[str, RetentionOverride]) -> dict[str, RetentionOverride]:
+        checked = {}
+        for workflow_id, override in value.items():
+            if not ids.is_ulid(workflow_id):
+                raise ValueError(f"{workflow_id!r} is not a workflow id (a ULID)")
+            checked[workflow_id.lower()] = override
+        return checked
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> RetentionConfig:
+        for workflow_id, override in self.workflows.items():
+            days, count = override.execution_max_age_days, override.executions_per_workflow
+            if days is not None and days > self.max_override_days:
+                raise ValueError(
+                    f"workflows.{workflow_id}.execution_max_age_days: at most "
+                    f"max_override_days ({self.max_override_days})"
+                )
+            if count is not None and count > self.max_override_executions:
+                raise ValueError(
+                    f"workflows.{workflow_id}.executions_per_workflow: at most "
+                    f"max_override_executions ({self.max_override_executions})"
+                )
+        return self
+
+
 class SummaryConfig(_Section):
     enabled: bool = False
     provider: str = "context-memory"
@@ -393,6 +466,7 @@ class AggregatorConfig(_YamlSettings):
     verification: VerificationConfig = VerificationConfig()
     trigger_quorum: QuorumConfig = QuorumConfig()
     eigenlayer: EigenLayerConfig | None = None
+    retention: RetentionConfig = RetentionConfig()
     etherscan_url: str = ""
     eigenlayer_url: str = ""
     grace_period_seconds: float = Field(default=5.0, ge=0)
@@ -418,6 +492,17 @@ class AggregatorConfig(_YamlSettings):
         if self.environment == "production" and self.trigger_verification == "off":
             raise ValueError(
                 "trigger_verification: off is for development only (environment: production)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _marks_outlive_the_report_window(self) -> AggregatorConfig:
+        window = self.verification.max_report_age_hours
+        if self.retention.idempotency_window_hours <= window:
+            raise ValueError(
+                f"retention.idempotency_window_hours ({self.retention.idempotency_window_hours:g})"
+                f" must be longer than verification.max_report_age_hours ({window:g}): a mark "
+                "must outlive every report that verification still accepts"
             )
         return self
 

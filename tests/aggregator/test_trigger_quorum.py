@@ -150,6 +150,25 @@ async def test_time_reports_are_checked_against_the_schedule_and_the_clock(
         assert await h.queue.depth() == 2
 
 
+async def test_an_occurrence_older_than_the_report_window_is_refused(tmp_path: Path) -> None:
+    """Its idempotency mark may already be gone, so a late report could run it twice."""
+    never = {"verification": {"suspend_after_invalid_reports": 0, "max_report_age_hours": 72}}
+    async with serving(tmp_path, **STRICT, **never) as h, group(h, 1) as (op,):
+        old = now_ms() - 80 * 3600_000
+        recent = now_ms() - MINUTE
+        fixed = await h.create(TriggerKind.FIXED_TIME, trigger=fixed_trigger(old, recent))
+        await watched_by(h, [op], fixed)
+        why = await refused(op, fixed, f"{fixed.id}:{old}", time_data(old), "fixed_time_trigger")
+        assert "older than the report window (72 h)" in why
+        assert await h.queue.depth() == 0
+        assert await EvidenceRepo(h.kv).count(op.address) == 1
+        ok = await op.notify(
+            fixed.id, f"{fixed.id}:{recent}", time_data(recent), "fixed_time_trigger"
+        )
+        assert ok.status == "enabled"
+        assert await h.queue.depth() == 1
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -136,7 +136,12 @@ async def test_the_socket_is_0600_and_every_command_answers(console: Console) ->
     assert isinstance(shown, dict)
     assert shown["t_keys"] == [f"t:a:{first}"]
     assert shown["u_entry"] == {"key": f"u:{OWNER}:{WALLET}:{first}", "value": "0"}
-    assert shown["counters"] == {"executions_recorded": 0, "running": 0, "queued": 0}
+    assert shown["counters"] == {
+        "executions_recorded": 0,
+        "executions_removed": 0,
+        "running": 0,
+        "queued": 0,
+    }
 
     triggered = await call(path, "trigger", {"id": first})
     assert isinstance(triggered, dict)
@@ -149,7 +154,12 @@ async def test_the_socket_is_0600_and_every_command_answers(console: Console) ->
     }
     shown = await call(path, "workflow", {"id": first})
     assert isinstance(shown, dict)
-    assert shown["counters"] == {"executions_recorded": 0, "running": 0, "queued": 1}
+    assert shown["counters"] == {
+        "executions_recorded": 0,
+        "executions_removed": 0,
+        "running": 0,
+        "queued": 1,
+    }
 
     operators = await call(path, "operators")
     assert isinstance(operators, list)

@@ -173,3 +173,22 @@ def test_key_bytes_sort_like_their_ids() -> None:
     ids = ["01jd5x3m6y8q2w4e6r8t0y2u4a", "01jd5x3m6y8q2w4e6r8t0y2u4b", "01jd5x3m6y8q2w4e6r8t0y2u50"]
     assert sorted(keys.history(TASK, i) for i in ids) == [keys.history(TASK, i) for i in ids]
     assert sorted(keys.pending(TASK, i) for i in reversed(ids))[0] == keys.pending(TASK, ids[0])
+
+
+def test_retention_keys() -> None:
+    assert keys.retired(TASK) == f"retired:{TASK}".encode()
+    assert keys.retired_hour(TASK, 493) == f"retired_hour:{TASK}:00000493".encode()
+    assert keys.parse_retired_hour(keys.retired_hour(TASK, 493)) == (TASK, 493)
+    assert keys.retired_hour(TASK, 9) < keys.retired_hour(TASK, 10)  # hours sort in order
+    assert keys.purge(TASK) == f"purge:{TASK}".encode()
+    assert keys.parse_purge(keys.purge(TASK)) == TASK
+    assert not keys.retired_hour(TASK, 1).startswith(keys.retired(TASK))
+    with pytest.raises(InvalidKeyError):
+        keys.retired_hour(TASK, 10**8)
+    with pytest.raises(InvalidKeyError):
+        keys.parse_retired_hour(f"retired_hour:{TASK}:0001".encode())  # not canonical
+    kinds = {kind for kind, _, _ in keys.workflow_records(TASK, OWNER)}
+    assert {"history", "idem", "secret", "retired", "retired_hour", "queued"} <= kinds
+    assert "secret" not in {kind for kind, _, _ in keys.workflow_records(TASK, None)}
+    for _, key, _ in keys.workflow_records(TASK, OWNER):
+        assert TASK.encode() in key

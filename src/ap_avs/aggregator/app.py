@@ -46,6 +46,7 @@ from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
 from ap_avs.engine.registry import default_runners
+from ap_avs.engine.retention import Retention
 from ap_avs.engine.runs import FeeRates, RunService
 from ap_avs.engine.secrets import RunSecrets, SecretService
 from ap_avs.engine.simulate import Simulator
@@ -67,6 +68,7 @@ from ap_avs.ops import (
     telemetry_routes,
 )
 from ap_avs.ops.http import HttpServer, Readiness, build_app
+from ap_avs.ops.storage import StorageCollector, retention_settings
 from ap_avs.runners.base import EngineOptions
 from ap_avs.sandbox import Limits, SandboxPool
 from ap_avs.store import KV, LmdbKV
@@ -99,6 +101,7 @@ class AggregatorApp:
         self.events = WorkflowEvents()
         self.chain_stack: ChainStack | None = None
         self.admission: StakeAdmission | None = None
+        self.retention: Retention | None = None
         self._store_lock: StoreLock | None = None
         self.rpc_port: int | None = None
         self.http_port: int | None = None
@@ -405,6 +408,9 @@ class AggregatorApp:
             server, health_servicer = self._build_grpc(services)
             cfg = self.config
             backups = Backups(store, backup_settings(cfg.db_path, cfg.backup))
+            self.retention = Retention(store, retention_settings(cfg.retention))
+            self.events.subscribe(self.retention)
+            self.registry.register(StorageCollector(self.retention))
             handlers = AdminHandlers(
                 store,
                 queue=self.queue,
@@ -413,11 +419,16 @@ class AggregatorApp:
                 api_keys=services.api_keys,
                 live=True,
                 on_lift=self.node.dispatcher.lift,
+                retention=self.retention,
             )
             admin = AdminServer(admin_socket_path(cfg.socket_path, cfg.db_path), handlers)
             resources.callback(admin.close)
             telemetry = Telemetry(
-                store, queue=self.queue, operators=self.node.dispatcher, stake=self.admission
+                store,
+                queue=self.queue,
+                operators=self.node.dispatcher,
+                stake=self.admission,
+                retention=self.retention,
             )
             http: HttpServer | None = None
             if (http_addr := self.config.http_host_port) is not None:
@@ -433,6 +444,7 @@ class AggregatorApp:
                 await server.start()
                 tasks.create_task(self.node.run(stop), name="dispatch")
                 tasks.create_task(backups.run(stop), name="backups")
+                tasks.create_task(self.retention.run(stop), name="retention")
                 tasks.create_task(admin.run(stop), name="admin")
                 if http is not None:
                     tasks.create_task(http.serve(), name="http")

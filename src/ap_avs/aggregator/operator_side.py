@@ -60,6 +60,7 @@ def verification_settings(config: AggregatorConfig) -> VerificationSettings:
         event_confirmations=v.event_confirmations,
         max_blocks_ahead=v.max_blocks_ahead,
         clock_skew_ms=round(v.clock_skew_seconds * 1000),
+        max_report_age_ms=round(v.max_report_age_hours * 3_600_000),
         suspend_after=v.suspend_after_invalid_reports,
         require_signature=v.require_report_signature,
         rpc_attempts=v.rpc_attempts,

@@ -52,3 +52,13 @@ def ulid_time_ms(text: str) -> int:
     if not is_ulid(text):
         raise ValueError(f"not a ULID: {text!r}")
     return ULID.from_str(text.upper()).milliseconds
+
+
+def floor_id(now_ms: int) -> str:
+    """The smallest lower-case ULID of millisecond ``now_ms``: ids made at ``now_ms`` or later
+    sort at or after it, earlier ones before it (compare ids as text, no parsing).
+
+    Raises:
+        ValueError: ``now_ms`` is negative or beyond the year 10889.
+    """
+    return new_id(now_ms=now_ms)[:10] + "0" * 16

@@ -27,9 +27,14 @@ from ap_avs.engine.runs import RunService
 from ap_avs.engine.workflows import MISSING_TASK_ID, TASK_NOT_FOUND
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
 from ap_avs.store.executions import ExecutionRepo
+from ap_avs.store.retired import stats_since
 from ap_avs.store.workflows import WorkflowRepo
 
 EXECUTION_NOT_FOUND = "execution not found"
+EXECUTION_EXPIRED = (
+    "execution not found: it expired and was removed by the retention policy "
+    "(its count and stats are kept)"
+)
 MAX_JSON_PAYLOAD = 1024 * 1024
 MAX_TEXT_PAYLOAD = 100 * 1024
 DAY_MS = 86_400_000
@@ -175,6 +180,9 @@ class ExecutionService:
             return found
         index = await self._executions.pending_index(wf.id, execution_id)
         if index is None:
+            tally = await self._executions.retired_tally(wf.id)
+            if tally.upto and execution_id <= tally.upto:
+                raise NotFound(EXECUTION_EXPIRED)
             raise NotFound(EXECUTION_NOT_FOUND)
         return Execution(
             id=execution_id,
@@ -194,14 +202,12 @@ class ExecutionService:
         return await self._executions.count(await self._owned_ids(owner, workflow_ids))
 
     async def stats(self, owner: str, workflow_ids: Sequence[str], days: int, now_ms: int) -> Stats:
-        """GetExecutionStats over the last ``days`` (≤0: 7) of the caller's workflows."""
-        since = now_ms - (days if days > 0 else 7) * DAY_MS
-        runs = [
-            e
-            for e in await self._executions.all(await self._owned_ids(owner, workflow_ids))
-            if e.start_at >= since
-        ]
-        succeeded = sum(1 for e in runs if e.status is ExecutionStatus.SUCCESS)
-        durations = [e.end_at - e.start_at for e in runs if e.end_at > e.start_at]
-        average = sum(durations) / len(runs) if runs else 0.0
-        return Stats(len(runs), succeeded, len(runs) - succeeded, average)
+        """GetExecutionStats over the last ``days`` (≤0: 7) of the caller's workflows.
+
+        The window starts at the whole hour at or before ``now - days`` (`stats_since`), so
+        executions removed by retention count exactly as their records did.
+        """
+        since = stats_since(now_ms, days if days > 0 else 7)
+        found = await self._executions.summary(await self._owned_ids(owner, workflow_ids), since)
+        average = found.duration_ms / found.total if found.total else 0.0
+        return Stats(found.total, found.succeeded, found.total - found.succeeded, average)

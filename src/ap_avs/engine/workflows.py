@@ -186,7 +186,7 @@ class WorkflowService:
             decided.append(outcome)
             return updated
 
-        change = await self._repo.change(workflow_id.lower(), decide)
+        change = await self._repo.change(workflow_id.lower(), decide, now_ms=now_ms)
         if change is None:
             return Outcome(False, "not_found", "Task not found", workflow_id)
         if change.after is None:

@@ -14,6 +14,7 @@ telemetry routes on the HTTP side server) and ``cli.py`` mounts the commands of 
     admin.py        AdminHandlers: the console's commands, on a live or a stopped store
     admin_socket.py AdminServer (0600 unix socket, peer check), admin_call
     telemetry.py    Telemetry, telemetry_routes (/telemetry, /telemetry.json)
+    storage.py      the store's size and retention on /metrics and /telemetry; retention settings
     cli.py          ap-avs backup | restore | migrate | admin …
 """
 

@@ -33,6 +33,8 @@ from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus
 from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.queue import FiredTrigger, JobQueue, TriggerVerdict
+from ap_avs.engine.retention import Retention
+from ap_avs.engine.retention_policy import read_purge
 from ap_avs.errors import FailedPrecondition, InvalidArgument, NotFound
 from ap_avs.ops import admin_api_keys
 from ap_avs.ops.backup import Backups
@@ -42,6 +44,7 @@ from ap_avs.store import codec, keys
 from ap_avs.store.evidence import EvidenceRepo
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV
+from ap_avs.store.retired import read_tally
 from ap_avs.store.workflows import WorkflowRepo
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ COMMANDS: Final = {
     "evidence": "refused trigger reports of an operator, newest first (args: operator, limit=20)",
     "unsuspend": "serve a suspended operator again and restart its count (args: operator)",
     "integrity": "check the store's invariants (stopped store only)",
+    "retention": "retention policy, last pass, census, and what each workflow deletion removed "
+    "(args: run=false: run a pass now, live only)",
     **admin_api_keys.COMMANDS,
 }
 
@@ -136,6 +141,7 @@ class AdminHandlers:
         backups: Backups | None = None,
         trigger: TriggerCallback | None = None,
         api_keys: ApiKeyService | None = None,
+        retention: Retention | None = None,
         live: bool = False,
         on_lift: Callable[[str], None] | None = None,
     ) -> None:
@@ -146,6 +152,7 @@ class AdminHandlers:
         self.backups = backups
         self.trigger = trigger or queued_trigger(store, self.queue)
         self.live = live
+        self.retention = retention
         self._table: dict[str, Callable[[Mapping[str, JsonValue]], Awaitable[JsonValue]]] = {
             "keys": self._keys,
             "get": self._get,
@@ -159,6 +166,7 @@ class AdminHandlers:
             "unsuspend": self._unsuspend,
             "integrity": self._integrity,
             **admin_api_keys.handlers(api_keys),
+            "retention": self._retention,
         }
 
     async def call(self, command: str, args: Mapping[str, JsonValue] | None = None) -> JsonValue:
@@ -232,8 +240,10 @@ class AdminHandlers:
         assignee = await self.store.get(keys.assign(workflow_id))
         history = keys.history_prefix(workflow_id)
         recent = await self.store.scan(history, reverse=True, limit=RECENT_EXECUTIONS)
+        removed = await self.store.view(lambda txn: read_tally(txn, workflow_id))
         shown["counters"] = {
             "executions_recorded": await self.store.count(history),
+            "executions_removed": removed.count,
             "running": await self.store.count(keys.running(workflow_id, "x")[:-1]),
             "queued": codec.decode_int(queued) if queued is not None else 0,
         }
@@ -287,6 +297,28 @@ class AdminHandlers:
                 "the 'integrity' of a backup's manifest (admin backup)"
             )
         return (await check_store(self.store)).to_json()
+
+    async def _retention(self, args: Mapping[str, JsonValue]) -> JsonValue:
+        run = args.get("run", False)
+        if not isinstance(run, bool):
+            raise InvalidArgument("'run' must be true or false")
+        shown: dict[str, JsonValue] = {}
+        if run:
+            if self.retention is None:
+                raise FailedPrecondition("retention runs in the aggregator: start it, then ask")
+            shown["pass"] = (await self.retention.run_once()).to_json()
+        if self.retention is not None:
+            shown["status"] = self.retention.status_json()
+        deletions: list[JsonValue] = []
+        for key, raw in await self.store.scan(keys.PURGES):
+            try:
+                report, _ = read_purge(key, raw)
+            except (errors.CorruptDataError, ValueError):
+                deletions.append({"key": key_text(key), "error": "does not decode"})
+                continue
+            deletions.append({**report.to_json(), "pending": report.done_at_ms is None})
+        shown["deleted_workflows"] = deletions
+        return shown
 
 
 def _execution_line(raw: bytes) -> JsonValue:

@@ -352,6 +352,14 @@ def admin_unsuspend(ctx: typer.Context, operator: str) -> None:
     _print(_admin_run(ctx, "unsuspend", {"operator": operator}))
 
 
+@admin_app.command("retention", help=COMMANDS["retention"])
+def admin_retention(
+    ctx: typer.Context,
+    run: Annotated[bool, typer.Option("--run", help="run a retention pass now")] = False,
+) -> None:
+    _print(_admin_run(ctx, "retention", {"run": run}))
+
+
 @admin_app.command("integrity", help=COMMANDS["integrity"])
 def admin_integrity(ctx: typer.Context) -> None:
     result = _admin_run(ctx, "integrity", {})

@@ -7,8 +7,9 @@ Checked (each broken one is a line in `IntegrityReport.problems`):
 * every workflow has its ``u:<owner>:<wallet>:<id>`` entry holding the same status, and every
   ``u:`` entry has its ``t:`` record under that status;
 * counters agree: ``queued:<id>`` equals the workflow's pending jobs in the queue; a workflow's
-  ``executionCount`` equals its ``history:`` records plus its ``running:`` markers (a run counts
-  when it begins and is recorded when it ends); ``execution_index_counter:<id>`` is not below
+  ``executionCount`` equals its ``history:`` records plus those retention removed (its
+  ``retired:`` tally) plus its ``running:`` markers (a run counts when it begins and is
+  recorded when it ends); ``execution_index_counter:<id>`` is not below
   ``executionCount`` (every counted run took an index).
 
 :func:`check` and :func:`key_counts` are synchronous over a `ReadTxn` (one consistent view, a
@@ -33,6 +34,7 @@ from ap_avs.errors import CorruptDataError
 from ap_avs.store import codec, keys
 from ap_avs.store.keys import QueueState
 from ap_avs.store.kv import KV, ReadTxn
+from ap_avs.store.retired import read_tally
 
 MAX_PROBLEMS: Final = 200
 """Problems listed in full; the rest are only counted."""
@@ -215,12 +217,18 @@ def _executions(txn: ReadTxn, workflows: dict[str, _Stored], problems: _Problems
     total = 0
     for task_id, stored in workflows.items():
         recorded = txn.count(keys.history_prefix(task_id))
-        running = txn.count(keys.running(task_id, "x")[:-1])
+        running = txn.count(keys.running_prefix(task_id))
+        try:
+            removed = read_tally(txn, task_id).count
+        except CorruptDataError:
+            problems.add(f"workflow {task_id}: the retired tally does not decode")
+            removed = 0
         total += recorded
-        if recorded + running != stored.execution_count:
+        if recorded + removed + running != stored.execution_count:
             problems.add(
                 f"workflow {task_id}: executionCount is {stored.execution_count}, but "
-                f"{recorded} executions are recorded and {running} running"
+                f"{recorded} executions are recorded, {removed} removed by retention and "
+                f"{running} running"
             )
         raw = txn.get(keys.execution_index_counter(task_id))
         try:

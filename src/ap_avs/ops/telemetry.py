@@ -4,7 +4,8 @@
 It shows the operators (address, version, last seen, block number, events seen, assigned
 workflows, refused trigger reports and suspension; connected ones first, from the dispatcher,
 joined with their stored Pings; with admission by EigenLayer stake, each one's membership and
-allocated stake), the queue depth, the executions of the last hour and the build version. The
+allocated stake), the queue depth, the executions of the last hour, the build version, and the
+store: its size, records by kind and the oldest record kept (``ops/storage.py``). The
 executions are counted from the ``history:`` keys with
 :func:`ap_avs.ops.views.executions_since` (a skip scan: one seek per workflow with history plus
 the recent keys, no counter to keep in step), and a report is reused for ``cache_seconds`` so a
@@ -25,7 +26,7 @@ import asyncio
 import html
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Final, Protocol
@@ -38,7 +39,9 @@ from starlette.routing import Route
 from ap_avs.clock import now_ms
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.queue import QUEUE
+from ap_avs.engine.retention import Retention
 from ap_avs.errors import StoreError
+from ap_avs.ops.storage import storage_json
 from ap_avs.ops.views import (
     OperatorDirectory,
     OperatorStatus,
@@ -72,6 +75,7 @@ class TelemetryReport:
     operators: tuple[OperatorStatus, ...]
     stake_admission: bool = False
     """Operators are admitted by EigenLayer stake (else by the allow-list)."""
+    storage: dict[str, JsonValue] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -85,6 +89,7 @@ class TelemetryReport:
             "suspended_operators": sum(1 for op in self.operators if op.suspended),
             "invalid_reports": sum(op.invalid_reports for op in self.operators),
             "operators": [op.to_json() for op in self.operators],
+            "storage": self.storage,
         }
 
 
@@ -111,6 +116,15 @@ def _stake_units(amount: int) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{value:,.1f} GiB"
+
+
 def template_environment() -> jinja2.Environment:
     """The jinja2 environment of the ops templates (autoescaped, strict about undefined)."""
     env = jinja2.Environment(
@@ -123,6 +137,7 @@ def template_environment() -> jinja2.Environment:
     env.filters["utc"] = _utc
     env.filters["ago"] = _ago
     env.filters["stake_units"] = _stake_units
+    env.filters["size"] = _size
     return env
 
 
@@ -139,8 +154,10 @@ class Telemetry:
         version: str = __version__,
         now_ms: Callable[[], int] = now_ms,
         cache_seconds: float = 5.0,
+        retention: Retention | None = None,
     ) -> None:
         self._store = store
+        self._retention = retention
         self._queue = queue
         self._operators = operators
         self._stake = stake
@@ -173,6 +190,7 @@ class Telemetry:
                 executions_count_complete=recent.complete,
                 operators=tuple(await operator_statuses(self._store, self._operators, self._stake)),
                 stake_admission=self._stake is not None,
+                storage=storage_json(self._retention, await self._store.size()),
             )
             self._cached = (time.monotonic(), report)
             return report

@@ -30,7 +30,7 @@ from ap_avs.domain.pagination import PageRequest
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.errors import CorruptDataError
-from ap_avs.store import codec, keys
+from ap_avs.store import codec, keys, retired
 from ap_avs.store import journal as step_journal
 from ap_avs.store.kv import KV, ReadTxn, Txn
 from ap_avs.store.workflows import find_workflow, write_workflow
@@ -239,10 +239,19 @@ class ExecutionRepo:
         return await self._kv.view(read)
 
     async def count(self, workflow_ids: Sequence[str]) -> int:
-        total = 0
-        for wf_id in set(workflow_ids):
-            total += await self._kv.count(keys.history_prefix(wf_id))
-        return total
+        """Executions ever recorded for the workflows: stored plus removed by retention."""
+        return await self._kv.view(lambda txn: retired.count_with_retired(txn, workflow_ids))
+
+    async def summary(self, workflow_ids: Sequence[str], since_ms: int) -> retired.Summary:
+        """Stats of the workflows' executions that started at or after ``since_ms`` (a whole
+        hour: `retired.stats_since`), stored and removed, read in one snapshot."""
+        return await self._kv.view(
+            lambda txn: retired.summary_with_retired(txn, workflow_ids, since_ms)
+        )
+
+    async def retired_tally(self, workflow_id: str) -> retired.Tally:
+        """How many of the workflow's executions retention removed, and the newest one."""
+        return await self._kv.view(lambda txn: retired.read_tally(txn, workflow_id))
 
     async def all(self, workflow_ids: Sequence[str]) -> list[Execution]:
         found: list[Execution] = []

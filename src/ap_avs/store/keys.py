@@ -46,6 +46,14 @@ key                                        value                           what 
 ``meta:schema_version``                    decimal                         schema version
 ``apikey:<jti>``                           JSON API key record             issued API key (no
                                                                            token); see below
+``retired:<taskId>``                       JSON tally                      executions removed by
+                                                                           retention: how many,
+                                                                           the newest removed id
+``retired_hour:<taskId>:<hour>``           JSON ``{n, ok, ms}``            removed executions by
+                                                                           hour of start (stats)
+``purge:<workflowId>``                     JSON purge record               a deleted workflow
+                                                                           whose records are
+                                                                           being (or were) removed
 =========================================  ==============================  =====================
 
 API keys (``apikey:``): one record per issued key, under its ``jti`` (a lower-case ULID, so
@@ -115,6 +123,8 @@ SUSPENDED: Final = b"suspended:"
 """Prefix of every operator suspension."""
 API_KEYS: Final = b"apikey:"
 """Prefix of every API key record."""
+HISTORY: Final = b"history:"
+"""Prefix of every execution record."""
 SCHEMA_VERSION: Final = b"meta:schema_version"
 """The key holding the schema version."""
 
@@ -496,10 +506,12 @@ def parse_suspended(key: bytes) -> str:
 def votes(workflow_id: str, occurrence: str) -> bytes:
     """``votes:<workflowId>:<occurrence>``: the quorum votes on one occurrence (tail may hold
     ``:``)."""
-    return (
-        f"votes:{_id(workflow_id, 'workflow id')}:".encode()
-        + _tail(occurrence, "occurrence").encode()
-    )
+    return votes_prefix(workflow_id) + _tail(occurrence, "occurrence").encode()
+
+
+def votes_prefix(workflow_id: str) -> bytes:
+    """``votes:<workflowId>:``: every quorum vote record of one workflow."""
+    return f"votes:{_id(workflow_id, 'workflow id')}:".encode()
 
 
 # --- queue ---------------------------------------------------------------------------------------
@@ -595,3 +607,91 @@ def parse_api_key(key: bytes) -> str:
     (jti,) = _parts(key, "apikey", 1)
     _check_canonical(key, lambda: api_key(jti))
     return jti
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+HOUR_WIDTH: Final = 8
+"""Digits of a zero-padded hour number (hours since the epoch) in ``retired_hour:`` keys."""
+PURGES: Final = b"purge:"
+"""Prefix of every purge record."""
+RETIRED_HOURS: Final = b"retired_hour:"
+"""Prefix of every hourly tally of removed executions."""
+IDEMPOTENCY: Final = b"idem:"
+"""Prefix of every idempotency mark."""
+
+
+def retired(task_id: str) -> bytes:
+    """``retired:<taskId>``: the tally of the task's executions removed by retention."""
+    return f"retired:{_id(task_id, 'task id')}".encode()
+
+
+def retired_hour(task_id: str, hour: int) -> bytes:
+    """``retired_hour:<taskId>:<hour>``, the hour (since the epoch) zero-padded."""
+    if not 0 <= hour < 10**HOUR_WIDTH:
+        raise InvalidKeyError(f"hour must be 0 <= hour < 10**{HOUR_WIDTH}, got {hour}")
+    return retired_hour_prefix(task_id) + f"{hour:0{HOUR_WIDTH}d}".encode()
+
+
+def retired_hour_prefix(task_id: str) -> bytes:
+    """``retired_hour:<taskId>:``: the task's hourly tallies, oldest hour first."""
+    return _execution_prefix("retired_hour", task_id)
+
+
+def parse_retired_hour(key: bytes) -> tuple[str, int]:
+    """Return ``(task_id, hour)`` of a ``retired_hour:`` key."""
+    task_id, digits = _parts(key, "retired_hour", 2)
+    if not digits.isdigit():
+        raise InvalidKeyError(f"not a retired_hour key: {key!r}")
+    _check_canonical(key, lambda: retired_hour(task_id, int(digits)))
+    return task_id, int(digits)
+
+
+def purge(workflow_id: str) -> bytes:
+    """``purge:<workflowId>``: a deleted workflow whose records are removed in batches."""
+    return PURGES + _id(workflow_id, "workflow id").encode()
+
+
+def parse_purge(key: bytes) -> str:
+    """Return the workflow id of a ``purge:`` key."""
+    (workflow_id,) = _parts(key, "purge", 1)
+    _check_canonical(key, lambda: purge(workflow_id))
+    return workflow_id
+
+
+def running_prefix(task_id: str) -> bytes:
+    """``running:<taskId>:``."""
+    return _execution_prefix("running", task_id)
+
+
+def pending_bound_prefix(task_id: str) -> bytes:
+    """``pending_bound:<taskId>:``."""
+    return _execution_prefix("pending_bound", task_id)
+
+
+def workflow_records(workflow_id: str, owner: str | None) -> tuple[tuple[str, bytes, bool], ...]:
+    """Every key family that belongs to one workflow, as ``(kind, key or prefix, is_prefix)``:
+    what deleting the workflow removes besides its ``t:`` and ``u:`` keys. The secrets scoped to
+    the workflow are listed only when its `owner` is known (the owner is part of their key).
+
+    A new per-workflow family is added here. Step journals are per execution and go with its
+    record; evidence is per operator and kept for ``retention.evidence_days``.
+    """
+    found: list[tuple[str, bytes, bool]] = [
+        ("history", history_prefix(workflow_id), True),
+        ("trigger", trigger_prefix(workflow_id), True),
+        ("pending", pending_prefix(workflow_id), True),
+        ("pending_bound", pending_bound_prefix(workflow_id), True),
+        ("running", running_prefix(workflow_id), True),
+        ("idem", idem_prefix(workflow_id), True),
+        ("votes", votes_prefix(workflow_id), True),
+        ("retired_hour", retired_hour_prefix(workflow_id), True),
+        ("retired", retired(workflow_id), False),
+        ("failstreak", failure_streak(workflow_id), False),
+        ("execution_index_counter", execution_index_counter(workflow_id), False),
+        ("queued", queued(workflow_id), False),
+        ("assign", assign(workflow_id), False),
+    ]
+    if owner is not None:
+        found.append(("secret", secret_prefix(owner, workflow_id=workflow_id), True))
+    return tuple(found)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Protocol, Self, TypeVar
 
@@ -48,6 +49,7 @@ __all__ = [
     "StoreClosedError",
     "StoreError",
     "StoreFullError",
+    "StoreSize",
     "Txn",
 ]
 
@@ -93,6 +95,28 @@ class Txn(ReadTxn, Protocol):
     def delete(self, key: bytes) -> bool:
         """Remove `key`; True if it existed."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSize:
+    """How much room the store takes (``KV.size``)."""
+
+    file_bytes: int
+    """On disk (for LMDB: ``data.mdb``; it never shrinks, freed pages are reused)."""
+    used_bytes: int
+    """Holding records now (for LMDB: the pages of the tree)."""
+    high_water_bytes: int
+    """The largest extent ever used (for LMDB: up to the last page written)."""
+    entries: int
+    """Keys stored."""
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "file_bytes": self.file_bytes,
+            "used_bytes": self.used_bytes,
+            "high_water_bytes": self.high_water_bytes,
+            "entries": self.entries,
+        }
 
 
 class KV(abc.ABC):
@@ -178,6 +202,10 @@ class KV(abc.ABC):
     @abc.abstractmethod
     async def view(self, fn: Callable[[ReadTxn], T]) -> T:
         """Run ``fn(txn)`` on one consistent read-only snapshot and return its result."""
+
+    async def size(self) -> StoreSize | None:
+        """How much room the store takes; None when the engine cannot tell."""
+        return None
 
     @abc.abstractmethod
     async def close(self) -> None:

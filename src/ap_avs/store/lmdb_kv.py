@@ -48,6 +48,7 @@ from ap_avs.store.kv import (
     StoreClosedError,
     StoreError,
     StoreFullError,
+    StoreSize,
     Txn,
     check_key,
     check_scan,
@@ -398,6 +399,23 @@ class LmdbKV(KV):
         finally:
             self._resizing = None
             resizing.set()
+
+    async def size(self) -> StoreSize:
+        """Sizes from LMDB's own statistics and the file (no walk; cheap)."""
+        env = self._usable()
+        try:
+            info, stat = env.info(), env.stat()
+            file_bytes = os.stat(os.path.join(env.path(), "data.mdb")).st_size
+        except (lmdb.Error, OSError) as exc:
+            raise StoreError(f"cannot read the store's size: {exc}") from exc
+        page = stat["psize"]
+        pages = stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
+        return StoreSize(
+            file_bytes=file_bytes,
+            used_bytes=pages * page,
+            high_water_bytes=(info["last_pgno"] + 1) * page,
+            entries=stat["entries"],
+        )
 
     async def close(self) -> None:
         if self._closing:

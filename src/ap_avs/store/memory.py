@@ -23,6 +23,7 @@ from ap_avs.store.kv import (
     ReadTxn,
     StoreClosedError,
     StoreError,
+    StoreSize,
     T,
     Txn,
     check_key,
@@ -109,6 +110,12 @@ class MemoryKV(KV):
             return fn(txn)
         finally:
             txn.finish()
+
+    async def size(self) -> StoreSize:
+        """Bytes of keys and values held (all three byte figures are that sum)."""
+        self._open()
+        held = sum(len(k) + len(v) for k, v in self._values.items())
+        return StoreSize(held, held, held, len(self._keys))
 
     async def close(self) -> None:
         self._closed = True

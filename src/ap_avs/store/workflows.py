@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ap_avs.domain.pagination import PageRequest
+from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow
 from ap_avs.domain.workflow_codec import workflow_from_json, workflow_to_json
 from ap_avs.errors import QuotaExceeded
@@ -110,13 +111,18 @@ class WorkflowRepo:
         return decoded()
 
     async def change(
-        self, workflow_id: str, decide: Callable[[Workflow], Workflow | None]
+        self,
+        workflow_id: str,
+        decide: Callable[[Workflow], Workflow | None],
+        *,
+        now_ms: int = 0,
     ) -> Change | None:
         """Apply ``decide`` to the current record in one transaction.
 
         ``decide`` returns the new record (possibly in another status) or None to delete the
         workflow; it may raise to abort with nothing written. Returns None when there is no
-        such workflow.
+        such workflow. Deleting also writes the workflow's ``purge:`` record (deleted at
+        ``now_ms``): retention then removes the rest of its records in batches.
         """
 
         def change(txn: Txn) -> Change | None:
@@ -127,6 +133,12 @@ class WorkflowRepo:
             if updated is None:
                 txn.delete(keys.task(current.status, current.id))
                 txn.delete(keys.user_task(current.owner, current.smart_wallet_address, current.id))
+                record: dict[str, JsonValue] = {
+                    "owner": current.owner.lower(),
+                    "deleted_at": now_ms,
+                    "done_at": None,
+                }
+                txn.put(keys.purge(current.id), codec.dumps(record))
             elif updated != current:
                 write_workflow(txn, updated, previous=current.status)
             return Change(current, updated)

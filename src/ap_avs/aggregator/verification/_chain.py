@@ -29,6 +29,7 @@ from collections import OrderedDict
 from typing import Any, Final
 
 from ap_avs.aggregator.verification._checks import (
+    check_age,
     check_block_number,
     check_interval,
     data_object,
@@ -116,7 +117,7 @@ class ChainVerifier:
             self._indexes.popitem(last=False)
         return index
 
-    async def event(self, wf: Workflow, report: Report) -> FiredTrigger:
+    async def event(self, wf: Workflow, report: Report, *, now_ms: int) -> FiredTrigger:
         """The event trigger of ``report`` rebuilt from the chain (see the module docstring)."""
         data = data_object(report.fired)
         tx, log_index = _event_occurrence(report.occurrence)
@@ -168,6 +169,7 @@ class ChainVerifier:
         if header.hash.lower() != block_hash:
             raise Unavailable(f"block {number} changed while it was read (reorg); retry")
         self._check_block(data, number, block_hash)
+        self._check_age(header, now_ms)
         matches = [m for m in self._index(wf).match(log) if m.query.workflow_id == wf.id]
         if not matches:
             raise ReportRefused(
@@ -195,7 +197,15 @@ class ChainVerifier:
         if claimed is not None and integer(claimed, "blockNumber") != number:
             raise ReportRefused(f"block number {claimed} is not the log's block {number}")
 
-    async def block(self, wf: Workflow, report: Report) -> FiredTrigger:
+    def _check_age(self, header: BlockHeader, now_ms: int) -> None:
+        check_age(
+            header.timestamp * 1000,
+            now_ms=now_ms,
+            max_age_ms=self._settings.max_report_age_ms,
+            what=f"block {header.number} of",
+        )
+
+    async def block(self, wf: Workflow, report: Report, *, now_ms: int) -> FiredTrigger:
         """The block trigger of ``report`` rebuilt from the chain's header."""
         data = data_object(report.fired)
         number = integer(report.occurrence, "the occurrence (block number)")
@@ -208,6 +218,7 @@ class ChainVerifier:
         check_block_number(number, head, self._settings.max_blocks_ahead)
         header = await self._reader.header(number)
         self._check_block(data, number, header.hash.lower())
+        self._check_age(header, now_ms)
         rebuilt = block_data(header)
         assert isinstance(rebuilt, dict)
         problems = mismatches(data, rebuilt)

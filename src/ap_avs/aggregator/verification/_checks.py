@@ -129,6 +129,19 @@ def check_interval(number: int, interval: int) -> None:
         )
 
 
+def check_age(moment_ms: int, *, now_ms: int, max_age_ms: int, what: str) -> None:
+    """Refuse an occurrence older than the report window (its dedup mark may have expired).
+
+    Raises:
+        ReportRefused: ``moment_ms`` is more than ``max_age_ms`` before ``now_ms``.
+    """
+    if moment_ms < now_ms - max_age_ms:
+        hours = max_age_ms / 3_600_000
+        raise ReportRefused(
+            f"{what} {iso_ms(moment_ms)} is older than the report window ({hours:g} h)"
+        )
+
+
 def verify_time(
     wf: Workflow,
     report_data: Mapping[str, JsonValue],
@@ -136,6 +149,7 @@ def verify_time(
     *,
     now_ms: int,
     skew_ms: int,
+    max_age_ms: int,
 ) -> FiredTrigger:
     """A cron or fixed-time report checked against the workflow's schedule and our clock; the
     returned trigger carries the data rebuilt from the fire time.
@@ -154,6 +168,7 @@ def verify_time(
         raise ReportRefused(f"timestamp {_short(claimed)} differs from the occurrence {fire}")
     if fire > now_ms + skew_ms:
         raise ReportRefused(f"fire time {iso_ms(fire)} is in the future (now {iso_ms(now_ms)})")
+    check_age(fire, now_ms=now_ms, max_age_ms=max_age_ms, what="fire time")
     if wf.start_at and fire < wf.start_at:
         raise ReportRefused(
             f"fire time {iso_ms(fire)} is before the workflow's start {iso_ms(wf.start_at)}"

@@ -133,6 +133,7 @@ class TriggerGate:
                 report.occurrence,
                 now_ms=now,
                 skew_ms=self.settings.clock_skew_ms,
+                max_age_ms=self.settings.max_report_age_ms,
             )
         if kind in (TriggerKind.BLOCK, TriggerKind.EVENT):
             if self._chain is None:
@@ -141,8 +142,8 @@ class TriggerGate:
                     "(smart_wallet.eth_rpc_url)"
                 )
             if kind is TriggerKind.BLOCK:
-                return await self._chain.block(wf, report)
-            return await self._chain.event(wf, report)
+                return await self._chain.block(wf, report, now_ms=now)
+            return await self._chain.event(wf, report, now_ms=now)
         raise ReportRefused("manual triggers are not reported by operators")
 
     async def _refuse(self, report: Report, reason: str, now: int) -> None:

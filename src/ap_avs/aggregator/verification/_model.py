@@ -41,6 +41,10 @@ class VerificationSettings:
     event_confirmations: int = 0
     max_blocks_ahead: int = 5
     clock_skew_ms: int = 30_000
+    max_report_age_ms: int = 72 * 3_600_000
+    """An occurrence older than this (fire time, or its block's timestamp) is refused: its
+    idempotency mark may be gone (``retention.idempotency_window_hours`` is longer), so a late
+    report could otherwise run it a second time."""
     suspend_after: int = 5
     require_signature: bool = True
     rpc_attempts: int = 2
