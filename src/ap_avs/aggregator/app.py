@@ -45,7 +45,7 @@ from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
-from ap_avs.engine.registry import default_runners
+from ap_avs.engine.registry import default_registry
 from ap_avs.engine.runs import FeeRates, RunService
 from ap_avs.engine.secrets import RunSecrets, SecretService
 from ap_avs.engine.simulate import Simulator
@@ -208,8 +208,9 @@ class AggregatorApp:
         )
         secrets = SecretService(secret_repo)
         engine = cfg.engine
+        nodes = default_registry(extra=self.chain_stack.runners if self.chain_stack else None)
         executor = Executor(
-            default_runners(extra=self.chain_stack.runners if self.chain_stack else None),
+            nodes.runners,
             TemplateEngine(sandbox),
             sandbox,
             http,
@@ -219,6 +220,7 @@ class AggregatorApp:
                 max_loop_iterations=limits.max_loop_iterations,
                 chain_id=chain_id,
             ),
+            kinds=nodes.kinds,
         )
         macros = {k: v.get_secret_value() for k, v in cfg.macros.secrets.items()}
         run_secrets = RunSecrets(secret_repo, macros)
