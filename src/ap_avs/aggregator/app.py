@@ -30,7 +30,8 @@ from ap_avs import faults
 from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.admission import StakeAdmission
 from ap_avs.aggregator.api import AggregatorApi, Services
-from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
+from ap_avs.aggregator.api_chain import ChainServices
+from ap_avs.aggregator.compose import ChainStack, build_chain_stack
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.operator_side import build_node_side
 from ap_avs.aggregator.services import service_handler
