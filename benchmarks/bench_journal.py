@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 
-from ap_avs.aggregator.api_chain import build_chain_stack
+from ap_avs.aggregator.compose import build_chain_stack
 from ap_avs.chain import ChainClient
 from ap_avs.cipher import SecretCipher
 from ap_avs.devnet import DevnetOptions, DevnetState

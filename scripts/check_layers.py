@@ -50,6 +50,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "ops": ("ap_avs.ops",),
     "composition": (
         "ap_avs.aggregator.app",
+        "ap_avs.aggregator.compose",
         "ap_avs.operator.app",
         "ap_avs.devstack",
         "ap_avs.devnet",

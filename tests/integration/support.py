@@ -80,7 +80,7 @@ class Chain:
 def devnet_chain_stack(devnet: Any, client: Any, stored: dict[tuple[str, str], Any]) -> Any:
     """The chain use cases and on-chain runners for the devnet, with wallets looked up in
     ``stored`` (keyed by lower-case owner and address) instead of a store."""
-    from ap_avs.aggregator.api_chain import build_chain_stack
+    from ap_avs.aggregator.compose import build_chain_stack
 
     async def lookup(owner: str, address: str) -> Any:
         return stored.get((owner.lower(), address.lower()))

@@ -21,7 +21,8 @@ from google.protobuf import struct_pb2
 from prometheus_client import CollectorRegistry
 
 from ap_avs._proto import avs_pb2, avs_pb2_grpc
-from ap_avs.aggregator.api_chain import ChainApi, ChainStack
+from ap_avs.aggregator.api_chain import ChainApi
+from ap_avs.aggregator.compose import ChainStack
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.services import service_handler
 from ap_avs.auth import KeyService

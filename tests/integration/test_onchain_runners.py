@@ -16,7 +16,7 @@ import pytest_asyncio
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from ap_avs.aggregator.api_chain import ChainStack
+from ap_avs.aggregator.compose import ChainStack
 from ap_avs.chain import ChainClient
 from ap_avs.chain.tokens import NATIVE_TOKEN_CHECKSUM
 from ap_avs.chain.userops import SmartWallet, UserOpSender

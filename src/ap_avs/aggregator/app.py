@@ -30,7 +30,8 @@ from ap_avs import faults
 from ap_avs._proto import avs_pb2, node_pb2
 from ap_avs.aggregator.admission import StakeAdmission
 from ap_avs.aggregator.api import AggregatorApi, Services
-from ap_avs.aggregator.api_chain import ChainServices, ChainStack, build_chain_stack
+from ap_avs.aggregator.api_chain import ChainServices
+from ap_avs.aggregator.compose import ChainStack, build_chain_stack
 from ap_avs.aggregator.interceptors import AuthInterceptor, ErrorInterceptor, RpcMetrics
 from ap_avs.aggregator.operator_side import build_node_side
 from ap_avs.aggregator.services import service_handler
@@ -45,7 +46,7 @@ from ap_avs.engine.api_keys import ApiKeyService
 from ap_avs.engine.executions import ExecutionService
 from ap_avs.engine.executor import Executor
 from ap_avs.engine.queue import JobQueue
-from ap_avs.engine.registry import default_runners
+from ap_avs.engine.registry import default_registry
 from ap_avs.engine.retention import Retention
 from ap_avs.engine.runs import FeeRates, RunService
 from ap_avs.engine.secrets import RunSecrets, SecretService
@@ -211,8 +212,9 @@ class AggregatorApp:
         )
         secrets = SecretService(secret_repo)
         engine = cfg.engine
+        nodes = default_registry(extra=self.chain_stack.runners if self.chain_stack else None)
         executor = Executor(
-            default_runners(extra=self.chain_stack.runners if self.chain_stack else None),
+            nodes.runners,
             TemplateEngine(sandbox),
             sandbox,
             http,
@@ -222,6 +224,7 @@ class AggregatorApp:
                 max_loop_iterations=limits.max_loop_iterations,
                 chain_id=chain_id,
             ),
+            kinds=nodes.kinds,
         )
         macros = {k: v.get_secret_value() for k, v in cfg.macros.secrets.items()}
         run_secrets = RunSecrets(secret_repo, macros)

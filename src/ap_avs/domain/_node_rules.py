@@ -1,9 +1,10 @@
 """Validation of each node kind's config (upstream checked these only at run time).
 
-One rule per config type in :data:`_RULES`; a loop's runner goes through the same rule as a
-top-level node of its kind (LESSONS.md 22). Values holding a template (``{{ … }}``) are only
-known at run time, so format checks (address, amount, URL) accept them; their template syntax
-is still checked.
+One rule per built-in config type in :data:`_RULES`, used through the kinds' registration in
+:mod:`ap_avs.domain.node_kinds` (which also checks the text limits); a loop's runner goes
+through the same rule as a top-level node of its kind (LESSONS.md 22). Values holding a
+template (``{{ … }}``) are only known at run time, so format checks (address, amount, URL)
+accept them; their template syntax is still checked.
 
 Raises :class:`~ap_avs.errors.InvalidArgument`, naming the node by name and id, and the field.
 """
@@ -14,16 +15,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from ap_avs.domain._checks import (
-    INVALID_NODE_CONFIG,
     address_or_template,
-    check_texts,
     has_template,
-    invalid,
     is_decimal,
     is_hex_data,
     is_http_url,
     method_call_problems,
-    node_subject,
 )
 from ap_avs.domain._limits import WorkflowLimits
 from ap_avs.domain.names import identifier_problem
@@ -39,7 +36,6 @@ from ap_avs.domain.nodes import (
     Lang,
     LoopConfig,
     MethodCall,
-    Node,
     RestApiConfig,
 )
 from ap_avs.domain.values import JsonValue
@@ -57,20 +53,8 @@ BALANCE_CHAINS: Final = frozenset(
 """Chain names and ids the balance runner knows (PROTOCOL.md §7.8), compared in lower case."""
 
 
-def check_node(node: Node, limits: WorkflowLimits) -> None:
-    """Validate the config of ``node`` (its name and id are checked with the graph).
-
-    Raises:
-        InvalidArgument: the first problem found.
-    """
-    subject = node_subject(node)
-    check_texts(subject, node.config, limits, code=INVALID_NODE_CONFIG)
-    problem = next(_config_problems(node.config, limits), None)
-    if problem is not None:
-        raise invalid(f"{subject}: {problem}", code=INVALID_NODE_CONFIG)
-
-
-def _config_problems(config: object, limits: WorkflowLimits) -> Iterator[str]:
+def config_problems(config: object, limits: WorkflowLimits) -> Iterator[str]:
+    """The problems of a built-in kind's config (its text limits are checked apart)."""
     rule = _RULES[type(config)]
     yield from rule(config, limits)
 
@@ -219,7 +203,7 @@ def _loop(config: LoopConfig, limits: WorkflowLimits) -> Iterator[str]:
             f"iteration_timeout {config.iteration_timeout} s exceeds the maximum of "
             f"{limits.max_loop_iteration_timeout_seconds} s"
         )
-    for problem in _config_problems(config.runner.config, limits):
+    for problem in config_problems(config.runner.config, limits):
         yield f"loop runner ({config.runner.kind.name.lower()}): {problem}"
 
 

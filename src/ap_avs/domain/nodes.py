@@ -9,9 +9,11 @@ Field meanings follow the runners of PROTOCOL.md §7.8. Strings may hold templat
 (``{{ expression }}``) that the engine resolves at run time. ``JsonValue`` fields (ABIs, REST
 options) carry user JSON untouched.
 
-Adding a node kind: a member in :class:`NodeKind`, a config dataclass here, an entry in
-:data:`NODE_CONFIG_TYPES`, a rule in ``domain/_node_rules.py`` and the two converters in
-``aggregator/convert.py``.
+The kinds of the wire protocol are the :class:`NodeKind` members. A kind the wire does not
+know (an extension, or a test's dummy) is an :class:`ExtraKind` with a config subclassing
+:class:`ExtraConfig`; everything the engine needs to know about any kind (validation, stored
+form, display, runner) is found through its registration in
+:class:`~ap_avs.domain.node_kinds.NodeKinds`.
 
 Raises: constructing a :class:`Node` or :class:`LoopRunner` whose ``kind`` does not match the
 type of its ``config`` raises ``TypeError`` (a programming error, never a client error).
@@ -217,7 +219,32 @@ class LoopConfig:
     runner: LoopRunner
 
 
-NodeConfig: TypeAlias = RunnerConfig | BalanceConfig | BranchConfig | FilterConfig | LoopConfig
+@dataclass(frozen=True, slots=True)
+class ExtraKind:
+    """A node kind outside the wire's ``NodeType`` (registered in a ``NodeKinds``, never sent
+    over gRPC)."""
+
+    name: str
+    """Upper-case name, e.g. ``"ECHO"``; stored as the node's ``kind``."""
+
+    @property
+    def wire_name(self) -> str:
+        """The step type shown for this kind, e.g. ``NODE_TYPE_ECHO``."""
+        return f"NODE_TYPE_{self.name}"
+
+
+class ExtraConfig:
+    """Base class of the config of an :class:`ExtraKind` (a frozen dataclass subclasses it)."""
+
+    __slots__ = ()
+
+
+AnyNodeKind: TypeAlias = NodeKind | ExtraKind
+"""A wire node kind or a registered extra kind."""
+
+NodeConfig: TypeAlias = (
+    RunnerConfig | BalanceConfig | BranchConfig | FilterConfig | LoopConfig | ExtraConfig
+)
 """The config of any node kind."""
 
 NODE_CONFIG_TYPES: Final[Mapping[NodeKind, type[NodeConfig]]] = {
@@ -254,10 +281,14 @@ class Node:
     id: str
     name: str
     """A JavaScript identifier, unique in the workflow; later nodes read ``<name>.data``."""
-    kind: NodeKind
+    kind: AnyNodeKind
     config: NodeConfig
 
     def __post_init__(self) -> None:
+        if isinstance(self.kind, ExtraKind):
+            if not isinstance(self.config, ExtraConfig):
+                raise TypeError(f"a {self.kind!r} node cannot have a {type(self.config).__name__}")
+            return
         _check_kind(self.kind, self.config, NODE_CONFIG_TYPES.keys())
 
 

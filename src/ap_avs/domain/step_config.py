@@ -19,67 +19,21 @@ Raises:
 
 from __future__ import annotations
 
-from typing import Final
-
-from ap_avs.domain.nodes import ExecutionMode, Lang, Node, NodeKind
+from ap_avs.domain._node_display import shown_lang
+from ap_avs.domain.node_kinds import BUILTIN_NODE_KINDS, NodeKinds
+from ap_avs.domain.nodes import Node
 from ap_avs.domain.triggers import Trigger
 from ap_avs.domain.values import JsonValue
-from ap_avs.domain.workflow_codec import node_to_json, trigger_to_json
-
-RUNNER_TYPES: Final = {
-    NodeKind.ETH_TRANSFER: "ethTransfer",
-    NodeKind.CONTRACT_WRITE: "contractWrite",
-    NodeKind.CONTRACT_READ: "contractRead",
-    NodeKind.GRAPHQL_QUERY: "graphqlDataQuery",
-    NodeKind.REST_API: "restApi",
-    NodeKind.CUSTOM_CODE: "customCode",
-    NodeKind.BRANCH: "branch",
-    NodeKind.FILTER: "filter",
-    NodeKind.LOOP: "loop",
-    NodeKind.BALANCE: "balance",
-}
-"""Each node kind's camelCase name, as a loop runner's ``type``."""
+from ap_avs.domain.workflow_codec import trigger_to_json
 
 
-def _lang(stored: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    if "lang" not in stored:
-        return stored
-    shown = {k: v for k, v in stored.items() if k != "lang"}
-    name = stored["lang"]
-    if isinstance(name, str) and name != Lang.UNSPECIFIED.name:
-        shown["lang"] = f"LANG_{name}"
-    return shown
-
-
-def _node(kind: NodeKind, stored: JsonValue) -> JsonValue:
-    if not isinstance(stored, dict):
-        return stored
-    shown = _lang(stored)
-    if kind is NodeKind.BALANCE and "minUsdValueCents" in shown:
-        cents = shown.pop("minUsdValueCents")
-        shown["minUsdValue"] = cents / 100 if isinstance(cents, int) else cents
-    if kind is NodeKind.LOOP:
-        mode = shown.get("executionMode")
-        if isinstance(mode, str) and mode in ExecutionMode.__members__:
-            shown["executionMode"] = mode.lower()
-        runner = shown.get("runner")
-        if isinstance(runner, dict) and isinstance(runner.get("kind"), str):
-            runner_kind = NodeKind[str(runner["kind"])]
-            shown["runner"] = {
-                "type": RUNNER_TYPES[runner_kind],
-                "config": _node(runner_kind, runner.get("config")),
-            }
-    return shown
-
-
-def node_display_config(node: Node) -> JsonValue:
-    """The config of ``node`` as a step shows it."""
-    stored = node_to_json(node)
-    return _node(node.kind, stored.get("config") if isinstance(stored, dict) else None)
+def node_display_config(node: Node, kinds: NodeKinds = BUILTIN_NODE_KINDS) -> JsonValue:
+    """The config of ``node`` as a step shows it (by its kind's registration in ``kinds``)."""
+    return kinds.display(node)
 
 
 def trigger_display_config(trigger: Trigger) -> JsonValue:
     """The config of ``trigger`` as a step shows it."""
     stored = trigger_to_json(trigger)
     config = stored.get("config") if isinstance(stored, dict) else None
-    return _lang(config) if isinstance(config, dict) else config
+    return shown_lang(config) if isinstance(config, dict) else config

@@ -48,9 +48,9 @@ from ap_avs.domain._checks import (
 )
 from ap_avs.domain._graph_rules import check_graph, check_names
 from ap_avs.domain._limits import WorkflowLimits
-from ap_avs.domain._node_rules import check_node
 from ap_avs.domain._trigger_rules import check_trigger, resolve_trigger
 from ap_avs.domain.addresses import is_hex_address
+from ap_avs.domain.node_kinds import BUILTIN_NODE_KINDS, NodeKinds
 from ap_avs.domain.templating import TemplateResolver, simple_resolver
 from ap_avs.domain.values import JsonValue
 from ap_avs.domain.workflow import TaskStatus, Workflow, WorkflowDraft
@@ -142,6 +142,7 @@ def validate_new_workflow(
     now_ms: int,
     limits: WorkflowLimits | None = None,
     resolver: ResolverFactory = simple_resolver,
+    kinds: NodeKinds = BUILTIN_NODE_KINDS,
 ) -> Workflow:
     """Validate a create request and build the workflow to store (status Enabled, no runs).
 
@@ -152,6 +153,7 @@ def validate_new_workflow(
         now_ms: The current time in milliseconds.
         limits: Quotas; the defaults of :class:`WorkflowLimits` when ``None``.
         resolver: Builds the resolver of event-trigger templates from the input variables.
+        kinds: The node kinds; each node's config is checked by its kind's registration.
 
     Returns:
         The workflow: name and runner from ``settings``, ``max_execution`` defaulted,
@@ -187,7 +189,7 @@ def validate_new_workflow(
         draft.trigger, now_ms=now_ms, limits=limits, resolve=resolver(input_variables)
     )
     for node in draft.nodes:
-        check_node(node, limits)
+        kinds.check(node, limits)
     check_graph(trigger, draft.nodes, draft.edges, limits)
     return Workflow(
         id=workflow_id,

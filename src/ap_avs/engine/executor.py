@@ -24,8 +24,8 @@ import httpx
 from ap_avs.clock import now_ms
 from ap_avs.domain.execution import Step
 from ap_avs.domain.graph import Schedule, plan
-from ap_avs.domain.nodes import Edge, Node, NodeKind
-from ap_avs.domain.step_config import node_display_config
+from ap_avs.domain.node_kinds import BUILTIN_NODE_KINDS, NodeKinds
+from ap_avs.domain.nodes import AnyNodeKind, Edge, Node, NodeKind
 from ap_avs.domain.values import JsonValue
 from ap_avs.engine.journal import RunJournal, StepLog, with_notes
 from ap_avs.engine.templates import TemplateEngine
@@ -112,13 +112,18 @@ class Executor:
 
     def __init__(
         self,
-        runners: Mapping[NodeKind, Runner],
+        runners: Mapping[AnyNodeKind, Runner],
         templates: TemplateEngine,
         evaluator: Evaluator,
         http: httpx.AsyncClient,
         options: EngineOptions,
+        *,
+        kinds: NodeKinds = BUILTIN_NODE_KINDS,
     ) -> None:
+        """``runners`` and ``kinds`` come from one :class:`~ap_avs.engine.registry.NodeRegistry`
+        (``kinds`` says how a step shows its node's config)."""
         self._runners = runners
+        self._kinds = kinds
         self._templates = templates
         self._evaluator = evaluator
         self._http = http
@@ -245,7 +250,7 @@ class Executor:
             error_code=result.error_code if not result.success else 0,
             log=str(redact(result.log, secrets)),
             inputs=visible_inputs(snapshot, node.name),
-            config=node_display_config(node),
+            config=self._kinds.display(node),
             metadata=redact(result.metadata, secrets),
             execution_context=result.execution_context
             if result.execution_context is not None

@@ -153,7 +153,14 @@ _READERS: Final[Mapping[NodeKind, Callable[[Any, str], NodeConfig]]] = {
 
 
 def node_to_pb(node: Node) -> avs_pb2.TaskNode:
-    """The ``TaskNode`` of a domain node (``type`` and the oneof both set)."""
+    """The ``TaskNode`` of a domain node (``type`` and the oneof both set).
+
+    Raises:
+        TypeError: the node's kind is not a wire ``NodeType`` (an extra kind; a programming
+            error: such kinds never reach the wire).
+    """
+    if not isinstance(node.kind, NodeKind):
+        raise TypeError(f"node kind {node.kind.name} has no wire form")
     pb = avs_pb2.TaskNode(id=node.id, name=node.name, type=node.kind.wire_name)
     body = getattr(pb, _NODE_FIELD_OF[node.kind])
     body.config.SetInParent()
