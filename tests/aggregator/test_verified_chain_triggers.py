@@ -8,6 +8,7 @@ the data rebuilt from the chain.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -60,8 +61,10 @@ class Rpc:
             "gas": hex(200_000),
         }
         tx_hash: str = await self("eth_sendTransaction", tx)
-        receipt = await self("eth_getTransactionReceipt", tx_hash)  # anvil mines at once
-        assert receipt is not None
+        # anvil mines at once, but its receipt may follow a moment later (liveness guard 30 s)
+        async with asyncio.timeout(30):
+            while (receipt := await self("eth_getTransactionReceipt", tx_hash)) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
         assert receipt["status"] == "0x1", receipt
         return tx_hash
 

@@ -120,7 +120,10 @@ async def test_a_reorg_inside_the_confirmation_depth_runs_the_surviving_transfer
             dropped = await chain.call(
                 "eth_sendTransaction", mint_call(token.address, runner, 1111, sender)
             )
-            assert (await chain.call("eth_getTransactionReceipt", dropped)) is not None
+            # anvil mines at once, but its receipt may follow a moment later (liveness guard 30 s)
+            async with asyncio.timeout(30):
+                while await chain.call("eth_getTransactionReceipt", dropped) is None:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
             kept_call = mint_call(token.address, runner, 2222, sender)
             await chain.call("anvil_reorg", 1, [[kept_call, 0]])  # before 2 confirmations
             assert await chain.call("eth_getTransactionReceipt", dropped) is None
